@@ -1,0 +1,5 @@
+"""``python -m liminal``."""
+
+from liminal.cli import main
+
+main()

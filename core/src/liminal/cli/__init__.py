@@ -1,0 +1,93 @@
+"""The ``liminal`` command line. One module per command group."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from liminal import __version__
+from liminal.cli.output import report_error
+
+__all__ = ["cli", "main"]
+
+_BUILTIN_COMMANDS = {
+    "models": "liminal.cli.models:models",
+    "plugins": "liminal.cli.plugins_cmd:plugins",
+    "prompt": "liminal.cli.prompt:prompt",
+}
+
+
+class LiminalGroup(click.Group):
+    """Built-in commands are imported when used; plugin commands load on demand."""
+
+    _plugin_commands_loaded = False
+
+    def _load_plugin_commands(self) -> None:
+        if self._plugin_commands_loaded:
+            return
+        self._plugin_commands_loaded = True
+        from liminal.plugins import get_plugins
+
+        get_plugins()._call_each("liminal_register_commands", cli=self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return sorted({*_BUILTIN_COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _BUILTIN_COMMANDS.get(cmd_name)
+        if target is not None:
+            import importlib
+
+            module_name, _, attr = target.partition(":")
+            command: click.Command = getattr(importlib.import_module(module_name), attr)
+            return command
+        command_or_none = super().get_command(ctx, cmd_name)
+        if command_or_none is None:
+            self._load_plugin_commands()
+            command_or_none = super().get_command(ctx, cmd_name)
+        return command_or_none
+
+
+@click.group(cls=LiminalGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="liminal")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
+def cli(debug: bool) -> None:
+    """Talk to large language models from many providers through one interface."""
+    if debug:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _debug_requested(argv: list[str]) -> bool:
+    return "--debug" in argv or os.environ.get("LIMINAL_DEBUG", "") not in ("", "0")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: errors become one line plus a hint and the exit code of their class."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = _debug_requested(args)
+    try:
+        result = cli.main(args=args, prog_name="liminal", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("\nInterrupted.", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (e.g. `| head`): not an error
+        sys.exit(0)
+    except Exception as exc:
+        if debug:
+            raise
+        sys.exit(report_error(exc))
+    sys.exit(result if isinstance(result, int) else 0)

@@ -1,0 +1,108 @@
+"""``liminal models``: list, inspect and choose models."""
+
+from __future__ import annotations
+
+import click
+
+from liminal.cli.output import echo_json
+
+
+def _fmt_tokens(value: int) -> str:
+    return f"{value:,}"
+
+
+@click.group("models")
+def models() -> None:
+    """List, inspect and choose models."""
+
+
+@models.command("list")
+@click.option("--provider", "provider_id", metavar="P", help="Only models of this provider.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.option("--remote", is_flag=True, help="Ask each provider which models your key can use.")
+def list_models(provider_id: str | None, as_json: bool, remote: bool) -> None:
+    """List the models installed plugins provide."""
+    from liminal.plugins import get_plugins
+    from liminal.selection import default_model
+    from liminal.serialize import unstructure
+
+    loaded = get_plugins()
+    if provider_id is not None:
+        loaded.providers.get(provider_id)  # unknown provider: MODEL_NOT_FOUND with a hint
+    if remote:
+        from liminal.cli.remote import show_remote
+
+        show_remote(loaded, provider_id, as_json)
+        return
+    chosen = [m for m in loaded.models if provider_id is None or m.provider == provider_id]
+    if as_json:
+        echo_json(unstructure(chosen))
+        return
+    default = default_model(loaded)
+    rows = [("ID", "PROVIDER", "CONTEXT", "MAX OUT", "CAPABILITIES", "ALIASES")]
+    for m in chosen:
+        mark = "*" if default is not None and m.id == default.id else ""
+        rows.append(
+            (
+                m.id + mark + (" (deprecated)" if m.deprecated else ""),
+                m.provider,
+                _fmt_tokens(m.context_window),
+                _fmt_tokens(m.max_output_tokens),
+                ",".join(m.capabilities.names()),
+                ",".join(m.aliases),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    if default is not None:
+        click.echo("\n* default model")
+
+
+@models.command("show")
+@click.argument("model")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+def show_model(model: str, as_json: bool) -> None:
+    """Show everything known about MODEL (an id or alias)."""
+    from liminal.plugins import get_plugins
+    from liminal.serialize import unstructure
+
+    loaded = get_plugins()
+    info = loaded.models.resolve(model)
+    if as_json:
+        echo_json(unstructure(info))
+        return
+    provider = loaded.providers.get(info.provider)
+    lines = [
+        ("Model", info.id + (" (deprecated)" if info.deprecated else "")),
+        ("Name", info.display_name),
+        ("Provider", f"{provider.display_name} ({provider.id})"),
+        ("Context window", f"{info.context_window:,} tokens"),
+        ("Max output", f"{info.max_output_tokens:,} tokens"),
+        ("Capabilities", ", ".join(info.capabilities.names()) or "none"),
+        ("Aliases", ", ".join(info.aliases) or "none"),
+        ("Parameters", ", ".join(info.parameters) or "none"),
+    ]
+    if info.base_url:
+        lines.append(("Base URL", info.base_url))
+    for label, value in lines:
+        click.echo(f"{label + ':':<16}{value}")
+
+
+@models.command("default")
+@click.argument("model", required=False)
+def default_cmd(model: str | None) -> None:
+    """Show the default model, or set it to MODEL."""
+    from liminal.plugins import get_plugins
+    from liminal.selection import default_model, set_default_model
+
+    loaded = get_plugins()
+    if model is None:
+        current = default_model(loaded)
+        if current is None:
+            click.echo("No default model set; choose one with `liminal models default MODEL`.")
+        else:
+            click.echo(current.id)
+        return
+    chosen = set_default_model(loaded, model)
+    click.echo(f"Default model set to {chosen.id}")

@@ -1,0 +1,70 @@
+"""``liminal prompt``: send one prompt and stream the answer to stdout."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from liminal.cli.output import echo_json
+
+
+def parse_option_value(raw: str) -> object:
+    """``-o NAME VALUE``: JSON when it parses (numbers, booleans, lists), else the string."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+@click.command("prompt")
+@click.argument("text", required=False)
+@click.option("-m", "--model", "model_name", metavar="MODEL", help="Model id or alias.")
+@click.option("-s", "--system", metavar="SYSTEM", help="System prompt.")
+@click.option(
+    "-o",
+    "--option",
+    "options",
+    nargs=2,
+    multiple=True,
+    metavar="NAME VALUE",
+    help="A model parameter, e.g. -o temperature 0.2 (repeatable).",
+)
+@click.option("--no-stream", is_flag=True, help="Wait for the whole answer.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--key", metavar="KEY", help="API key for this call only.")
+@click.option("--timeout", type=click.FloatRange(min=0.001), help="Total deadline in seconds.")
+def prompt(
+    text: str | None,
+    model_name: str | None,
+    system: str | None,
+    options: tuple[tuple[str, str], ...],
+    no_stream: bool,
+    as_json: bool,
+    key: str | None,
+    timeout: float | None,
+) -> None:
+    """Send TEXT (or standard input) to a model and print the answer."""
+    from liminal.cli.run import run_prompt
+
+    if text is None:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise click.UsageError("give the prompt as an argument or on standard input")
+        text = sys.stdin.read()
+    if not text.strip():
+        raise click.UsageError("the prompt is empty")
+    parameters = {name: parse_option_value(value) for name, value in options}
+    result = run_prompt(
+        text,
+        model_name=model_name,
+        system=system,
+        parameters=parameters,
+        stream=not no_stream and not as_json,
+        key=key,
+        timeout=timeout,
+    )
+    if as_json:
+        echo_json(result)
+    elif no_stream:
+        click.echo(result["text"])

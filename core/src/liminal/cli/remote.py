@@ -1,0 +1,49 @@
+"""``liminal models list --remote``: what each provider's key can access."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from liminal.cli.output import echo_json
+from liminal.errors import ErrorCode, LiminalError
+from liminal.plugins import Plugins
+
+
+def show_remote(loaded: Plugins, provider_id: str | None, as_json: bool) -> None:
+    from liminal.factory import LlmServiceFactory
+
+    factory = LlmServiceFactory(plugins=loaded)
+    providers = [loaded.providers.get(provider_id)] if provider_id else list(loaded.providers)
+    known = {m.id for m in loaded.models}
+    results: list[dict[str, object]] = []
+    failures = 0
+    for provider in providers:
+        try:
+            ids = asyncio.run(factory.for_provider(provider.id).list_remote_models())
+        except LiminalError as error:
+            if provider_id is not None:
+                raise
+            failures += 1
+            if not as_json:
+                click.echo(
+                    f"{provider.id}: skipped: [{error.code.value}] {error.message}", err=True
+                )
+            continue
+        for model_id in sorted(ids):
+            results.append(
+                {"id": model_id, "provider": provider.id, "in_catalog": model_id in known}
+            )
+    if failures and failures == len(providers) and not results:
+        raise LiminalError(
+            ErrorCode.NO_KEY if providers else ErrorCode.MODEL_NOT_FOUND,
+            "no provider could be asked for its models",
+            hint="set a key with `liminal keys set PROVIDER`, or pass --provider P",
+        )
+    if as_json:
+        echo_json(results)
+        return
+    for row in results:
+        note = "" if row["in_catalog"] else "  (not in the catalog: limits unknown)"
+        click.echo(f"{row['provider']}  {row['id']}{note}")

@@ -1,0 +1,399 @@
+"""The core's wrapper around every provider service call.
+
+Keys, retries, deadlines, error mapping and the stream invariant live here,
+so a provider plugin only speaks its SDK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import TypeVar
+
+from liminal.errors import ErrorCode, LiminalError
+from liminal.keys import ApiKeyManager, KeyEntry, Secret
+from liminal.parameters import check_parameters
+from liminal.retry import RetryNotice, RetryPolicy, decide
+from liminal.service import LlmService, Timeouts, _current_key
+from liminal.types import (
+    ChatRequest,
+    ChatResult,
+    Finish,
+    KeyStatus,
+    ModelInfo,
+    ProviderInfo,
+    StreamEvent,
+    TextDelta,
+    Usage,
+)
+
+__all__ = ["ManagedService"]
+
+log = logging.getLogger("liminal")
+T = TypeVar("T")
+
+#: Failures that, after the first token, mean the stream broke (not a provider verdict).
+_BROKEN_STREAM = frozenset(
+    {
+        ErrorCode.NETWORK,
+        ErrorCode.TIMEOUT,
+        ErrorCode.UNKNOWN,
+        ErrorCode.SERVER_ERROR,
+        ErrorCode.STREAM_INTERRUPTED,
+    }
+)
+
+#: Seconds a key sits out after QUOTA_EXHAUSTED without a Retry-After.
+QUOTA_COOLDOWN = 3600.0
+
+if sys.version_info >= (3, 11):
+
+    async def _next_before(iterator: AsyncIterator[T], when: float) -> T:
+        async with asyncio.timeout_at(when):
+            return await iterator.__anext__()
+
+else:  # pragma: no cover - Python 3.10
+
+    async def _next_before(iterator: AsyncIterator[T], when: float) -> T:
+        loop = asyncio.get_running_loop()
+        return await asyncio.wait_for(iterator.__anext__(), max(when - loop.time(), 0))
+
+
+class ManagedService:
+    """A provider's :class:`~liminal.service.LlmService` as the core exposes it."""
+
+    def __init__(
+        self,
+        *,
+        provider: ProviderInfo,
+        service: LlmService,
+        resolve: Callable[[str], ModelInfo],
+        map_error: Callable[[str, BaseException], LiminalError],
+        keys: ApiKeyManager,
+        policy: RetryPolicy | None = None,
+        timeouts: Timeouts | None = None,
+        on_retry: Callable[[RetryNotice], None] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.provider = provider
+        self.service = service
+        self._resolve = resolve
+        self._map_error = map_error
+        self.keys = keys
+        self.policy = policy or RetryPolicy()
+        self.timeouts = timeouts or Timeouts()
+        self._on_retry = on_retry
+        self._sleep = sleep
+
+    # -- keys -----------------------------------------------------------------
+
+    def _key_scope(self, model: ModelInfo | None) -> tuple[str, tuple[str | None, ...]]:
+        """The pool name and env vars for ``model``: a model on its own server never
+        receives the provider's keys."""
+        if model is not None and model.base_url:
+            return f"{self.provider.id}:{model.id}", (model.key_env_var,)
+        return self.provider.id, (self.provider.key_env_var,)
+
+    def key_candidates(self, model: ModelInfo | None = None) -> list[KeyEntry]:
+        pool, env_vars = self._key_scope(model)
+        return self.keys.candidates(pool, env_vars)
+
+    def _first_key(
+        self, model: ModelInfo | None, exclude: set[tuple[str, str, str]]
+    ) -> KeyEntry | None:
+        for entry in self.key_candidates(model):
+            if entry.ident not in exclude:
+                return entry
+        needs_key = self.provider.requires_key and not (
+            model and model.base_url and not model.key_env_var
+        )
+        if needs_key:
+            pool, env_vars = self._key_scope(model)
+            where = " or ".join(v for v in env_vars if v) or "a stored key"
+            raise LiminalError(
+                ErrorCode.NO_KEY,
+                f"no usable API key for {self.provider.display_name}",
+                hint=f"run `liminal keys set {pool}` or set {where}",
+                provider=self.provider.id,
+                model=model.id if model else None,
+            )
+        return None
+
+    def _has_other_key(self, model: ModelInfo, entry: KeyEntry | None, *, healthy: bool) -> bool:
+        for other in self.key_candidates(model):
+            if entry is not None and other.ident == entry.ident:
+                continue
+            if healthy and self.keys.cooling_for(other) > 0:
+                continue
+            return True
+        return False
+
+    # -- validation -----------------------------------------------------------
+
+    def _checked(self, request: ChatRequest) -> ModelInfo:
+        model = self._resolve(request.model)
+        check_parameters(model, request.parameters, provider=self.provider.id)
+        if not request.messages:
+            raise LiminalError(
+                ErrorCode.INVALID_REQUEST,
+                "the request has no messages",
+                hint="give a prompt",
+                provider=self.provider.id,
+                model=model.id,
+            )
+        return model
+
+    # -- failure handling -------------------------------------------------------
+
+    def _as_error(self, exc: BaseException, model: ModelInfo) -> LiminalError:
+        if isinstance(exc, LiminalError):
+            error = exc
+        else:
+            error = self._map_error(self.provider.id, exc)
+            if error.__cause__ is None:
+                error.__cause__ = exc
+        if error.model is None or error.provider is None:
+            cause = error.__cause__
+            error = error.evolve(
+                model=error.model or model.id, provider=error.provider or self.provider.id
+            )
+            error.__cause__ = cause
+        return error
+
+    def _after_failure(
+        self,
+        error: LiminalError,
+        *,
+        model: ModelInfo,
+        entry: KeyEntry | None,
+        attempt: int,
+        started: float,
+        delays: Iterator[float],
+        invalid: set[tuple[str, str, str]],
+    ) -> float:
+        """Seconds to wait before the next attempt, or raise ``error`` (possibly reworded)."""
+        code = error.code
+        if entry is not None and code is ErrorCode.AUTH_INVALID:
+            self.keys.mark_invalid(entry)
+            invalid.add(entry.ident)
+            if self._has_other_key(model, entry, healthy=False):
+                log.warning(
+                    "key %s for %s was rejected; trying the next key", entry.label, entry.provider
+                )
+                return 0.0
+            raise error
+        if entry is not None and code is ErrorCode.QUOTA_EXHAUSTED:
+            self.keys.cool_down(entry, error.retry_after or QUOTA_COOLDOWN)
+            if self._has_other_key(model, entry, healthy=True):
+                return 0.0
+            raise error
+        elapsed = time.monotonic() - started
+        decision = decide(
+            error,
+            policy=self.policy,
+            attempt=attempt,
+            elapsed=elapsed,
+            backoff_delay=next(delays),
+        )
+        if entry is not None and code is ErrorCode.RATE_LIMITED:
+            self.keys.cool_down(entry, error.retry_after or decision.delay)
+            if attempt < self.policy.max_attempts and self._has_other_key(
+                model, entry, healthy=True
+            ):
+                return 0.0
+        if not decision.retry:
+            if code is ErrorCode.RATE_LIMITED and error.retry_after is not None:
+                wait = f"the provider asks to retry in {error.retry_after:.0f} s"
+                raise error.evolve(message=f"{error.message} ({wait})")
+            if error.retryable and attempt > 1:
+                raise error.evolve(message=f"{error.message} ({decision.reason})")
+            raise error
+        notice = RetryNotice(
+            self.provider.id,
+            model.id,
+            code,
+            decision.delay,
+            attempt + 1,
+            self.policy.max_attempts,
+            error.message,
+        )
+        log.info(notice.describe())
+        if self._on_retry is not None:
+            self._on_retry(notice)
+        return decision.delay
+
+    # -- calls -------------------------------------------------------------------
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        """Events of one answer: ``TextDelta``…, ``Usage``, then exactly one ``Finish``."""
+        model = self._checked(request)
+        started = time.monotonic()
+        total = request.timeout or self.timeouts.total
+        delays = self.policy.backoff_delays()
+        invalid: set[tuple[str, str, str]] = set()
+        attempt = 0
+        while True:
+            attempt += 1
+            entry = self._first_key(model, invalid)
+            partial: list[str] = []
+            token = _current_key.set(entry.secret if entry else None)
+            try:
+                async for event in self._one_stream(request, model, started + total, partial):
+                    yield event
+                return
+            except (asyncio.CancelledError, GeneratorExit):
+                raise
+            except Exception as exc:
+                error = self._as_error(exc, model)
+                if partial:
+                    raise self._interrupted(error, "".join(partial)) from exc
+                delay = self._after_failure(
+                    error,
+                    model=model,
+                    entry=entry,
+                    attempt=attempt,
+                    started=started,
+                    delays=delays,
+                    invalid=invalid,
+                )
+            finally:
+                try:
+                    _current_key.reset(token)
+                except ValueError:  # closed from another context (garbage collection)
+                    pass
+            if delay:
+                await self._sleep(delay)
+
+    async def _one_stream(
+        self, request: ChatRequest, model: ModelInfo, deadline: float, partial: list[str]
+    ) -> AsyncIterator[StreamEvent]:
+        loop = asyncio.get_running_loop()
+        mono_to_loop = loop.time() - time.monotonic()
+        total_at = deadline + mono_to_loop
+        idle = self.timeouts.idle
+        inner = self.service.stream(request).__aiter__()
+        finish: Finish | None = None
+        try:
+            while True:
+                idle_at = loop.time() + idle
+                try:
+                    event = await _next_before(inner, min(idle_at, total_at))
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    raise self._timeout(
+                        model,
+                        tripped_total=total_at <= idle_at,
+                        idle=idle,
+                        total=deadline - (time.monotonic() - 0),
+                    ) from None
+                if isinstance(event, TextDelta):
+                    if event.text and finish is None:
+                        partial.append(event.text)
+                        yield event
+                elif isinstance(event, Usage):
+                    yield event
+                elif isinstance(event, Finish):
+                    finish = finish or event
+        finally:
+            aclose = getattr(inner, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        if finish is None:
+            raise LiminalError(
+                ErrorCode.STREAM_INTERRUPTED,
+                f"the stream from {self.provider.display_name} ended without finishing",
+                provider=self.provider.id,
+                model=model.id,
+                partial_text="".join(partial),
+            )
+        yield finish
+
+    def _timeout(
+        self, model: ModelInfo, *, tripped_total: bool, idle: float, total: float
+    ) -> LiminalError:
+        if tripped_total:
+            message = f"{self.provider.display_name} did not finish within the total deadline"
+        else:
+            message = f"no data from {self.provider.display_name} for {idle:g} s (idle timeout)"
+        return LiminalError(ErrorCode.TIMEOUT, message, provider=self.provider.id, model=model.id)
+
+    def _interrupted(self, error: LiminalError, partial: str) -> LiminalError:
+        if error.code in _BROKEN_STREAM:
+            return error.evolve(
+                code=ErrorCode.STREAM_INTERRUPTED,
+                message=f"{error.message} (after {len(partial)} characters of the answer)",
+                hint=None
+                if error.code is ErrorCode.STREAM_INTERRUPTED
+                else "the answer was cut off; what arrived was kept",
+                partial_text=partial,
+            )
+        return error.evolve(partial_text=partial)
+
+    async def complete(self, request: ChatRequest) -> ChatResult:
+        """One whole answer, without streaming, with the same retries and key handling."""
+        model = self._checked(request)
+        total = request.timeout or self.timeouts.total
+        return await self._call(model, lambda: self.service.complete(request), total)
+
+    async def _call(self, model: ModelInfo, op: Callable[[], Awaitable[T]], total: float) -> T:
+        started = time.monotonic()
+        delays = self.policy.backoff_delays()
+        invalid: set[tuple[str, str, str]] = set()
+        attempt = 0
+        while True:
+            attempt += 1
+            entry = self._first_key(model, invalid)
+            token = _current_key.set(entry.secret if entry else None)
+            try:
+                remaining = max(total - (time.monotonic() - started), 0.001)
+                return await asyncio.wait_for(op(), remaining)
+            except asyncio.CancelledError:
+                raise
+            except (TimeoutError, asyncio.TimeoutError) as exc:
+                error = self._timeout(model, tripped_total=True, idle=0, total=total)
+                error.__cause__ = exc
+                raise error from exc
+            except Exception as exc:
+                error = self._as_error(exc, model)
+                delay = self._after_failure(
+                    error,
+                    model=model,
+                    entry=entry,
+                    attempt=attempt,
+                    started=started,
+                    delays=delays,
+                    invalid=invalid,
+                )
+            finally:
+                _current_key.reset(token)
+            if delay:
+                await self._sleep(delay)
+
+    async def validate_key(self, key: Secret) -> KeyStatus:
+        """VALID, INVALID or UNKNOWN; network trouble is never INVALID."""
+        try:
+            return await asyncio.wait_for(
+                self.service.validate_key(key), self.timeouts.connect + self.timeouts.idle
+            )
+        except Exception as exc:
+            error = (
+                self._map_error(self.provider.id, exc) if not isinstance(exc, LiminalError) else exc
+            )
+            if error.code in (ErrorCode.AUTH_INVALID, ErrorCode.PERMISSION_DENIED):
+                return KeyStatus.INVALID
+            return KeyStatus.UNKNOWN
+
+    async def list_remote_models(self) -> list[str]:
+        """Model ids the configured key can access (``GET /v1/models``)."""
+        placeholder = ModelInfo(
+            id="*",
+            provider=self.provider.id,
+            display_name="*",
+            context_window=1,
+            max_output_tokens=1,
+        )
+        return await self._call(placeholder, self.service.list_remote_models, self.timeouts.total)

@@ -1,0 +1,58 @@
+"""Fitting a conversation into a model's context window."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import attrs
+
+from liminal.types import Message, ModelInfo, Role
+
+__all__ = ["CONTEXT_MARGIN", "FittedHistory", "estimate_tokens", "fit_history"]
+
+#: Tokens kept free beside the answer for formatting overhead the estimate misses.
+CONTEXT_MARGIN = 64
+
+
+def estimate_tokens(messages: Sequence[Message]) -> int:
+    """A conservative token count: about one token per three characters, plus framing."""
+    return sum(math.ceil(len(m.content) / 3) + 4 for m in messages) + 2
+
+
+@attrs.frozen
+class FittedHistory:
+    messages: tuple[Message, ...]
+    dropped: int
+    budget: int
+
+
+def fit_history(
+    messages: Sequence[Message],
+    model: ModelInfo,
+    *,
+    system: str | None = None,
+    max_output: int | None = None,
+    count: object = None,
+) -> FittedHistory:
+    """Drop the oldest turns until the history fits ``model``'s window.
+
+    Never drops the system prompt or the newest user turn.
+    """
+    reserve = min(max_output or model.max_output_tokens, model.max_output_tokens)
+    # A model whose window equals its output limit still needs room for the prompt.
+    if reserve >= model.context_window:
+        reserve = model.context_window // 2
+    budget = max(model.context_window - reserve - CONTEXT_MARGIN, 1)
+    counter = count if callable(count) else estimate_tokens
+    fixed = [Message(Role.SYSTEM, system)] if system else []
+    kept = list(messages)
+    dropped = 0
+    while len(kept) > 1 and counter(fixed + kept) > budget:
+        kept.pop(0)
+        dropped += 1
+        # Never start a history on an assistant turn with its user turn gone.
+        while len(kept) > 1 and kept[0].role is Role.ASSISTANT:
+            kept.pop(0)
+            dropped += 1
+    return FittedHistory(tuple(kept), dropped, budget)

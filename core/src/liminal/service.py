@@ -1,0 +1,85 @@
+"""The provider contract (``LlmService``) and what the core hands each service."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from liminal.errors import ErrorCode, LiminalError
+from liminal.keys import Secret
+from liminal.types import ChatRequest, ChatResult, KeyStatus, ModelInfo, ProviderInfo, StreamEvent
+
+__all__ = ["LlmService", "ServiceContext", "Timeouts", "current_key"]
+
+
+@attrs.frozen
+class Timeouts:
+    """Seconds. ``idle`` is the longest silence allowed between two chunks."""
+
+    connect: float = 10.0
+    idle: float = 60.0
+    total: float = 600.0
+
+
+@runtime_checkable
+class LlmService(Protocol):
+    """What a provider plugin implements. It speaks only its SDK.
+
+    The core wraps every call: retries, timeouts, key supply, error mapping
+    and the stream invariant live in :mod:`liminal.client`.
+    """
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]: ...
+
+    async def complete(self, request: ChatRequest) -> ChatResult: ...
+
+    async def validate_key(self, key: Secret) -> KeyStatus: ...
+
+    async def list_remote_models(self) -> list[str]: ...
+
+
+_current_key: contextvars.ContextVar[Secret | None] = contextvars.ContextVar(
+    "liminal_current_key", default=None
+)
+
+
+def current_key() -> Secret | None:
+    """The key the core chose for the attempt in progress (None outside one)."""
+    return _current_key.get()
+
+
+@attrs.frozen
+class ServiceContext:
+    """Everything the core gives a provider service when it builds it."""
+
+    provider: ProviderInfo
+    timeouts: Timeouts
+    #: Resolves a model id or alias to its :class:`ModelInfo` (for per-model base URLs).
+    model_info: Callable[[str], ModelInfo]
+    #: The provider's base URL after config and env overrides (None: the SDK default).
+    base_url: str | None = None
+    #: Keys for ``validate_key``/``list_remote_models`` outside a request.
+    default_key: Callable[[], Secret | None] = lambda: None
+
+    async def api_key(self) -> str:
+        """The key for the current request; pass this callable as the SDK's ``api_key``."""
+        key = _current_key.get() or self.default_key()
+        if key is None:
+            if not self.provider.requires_key:
+                return "no-key"
+            raise LiminalError(
+                ErrorCode.NO_KEY,
+                f"no API key configured for {self.provider.id}",
+                provider=self.provider.id,
+            )
+        return key.reveal()
+
+    def base_url_for(self, model_id: str) -> str | None:
+        info = self.model_info(model_id)
+        return info.base_url or self.base_url
+
+
+AsyncKeyGetter = Callable[[], Awaitable[str]]

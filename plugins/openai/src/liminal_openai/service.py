@@ -1,0 +1,169 @@
+"""``OpenAIService``: Chat Completions through the official SDK, as Liminal events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from liminal import (
+    ChatRequest,
+    ChatResult,
+    ErrorCode,
+    Finish,
+    FinishReason,
+    KeyStatus,
+    LiminalError,
+    Secret,
+    StreamEvent,
+    TextDelta,
+    Usage,
+)
+from liminal.service import ServiceContext
+from liminal_openai.params import chat_arguments
+
+if TYPE_CHECKING:
+    import httpx2
+    import openai
+
+__all__ = ["OpenAIService", "map_finish_reason"]
+
+_FINISH_REASONS = {
+    "stop": FinishReason.STOP,
+    "length": FinishReason.LENGTH,
+    "content_filter": FinishReason.CONTENT_FILTER,
+    "tool_calls": FinishReason.TOOL_CALLS,
+    "function_call": FinishReason.TOOL_CALLS,
+}
+
+
+def map_finish_reason(raw: str | None) -> FinishReason:
+    return _FINISH_REASONS.get(raw or "stop", FinishReason.STOP)
+
+
+class OpenAIService:
+    """One shared async client per base URL; the core supplies the key per request."""
+
+    def __init__(self, context: ServiceContext, *, http_client: httpx2.AsyncClient | None = None):
+        self.context = context
+        self._http_client = http_client
+        self._clients: dict[str | None, openai.AsyncOpenAI] = {}
+
+    def _timeout(self) -> httpx2.Timeout:
+        import httpx2
+
+        t = self.context.timeouts
+        # read = the longest silence between two chunks; the core enforces the total.
+        return httpx2.Timeout(connect=t.connect, read=t.idle, write=t.idle, pool=t.connect)
+
+    def client(self, base_url: str | None, api_key: Any = None) -> openai.AsyncOpenAI:
+        cached = self._clients.get(base_url) if api_key is None else None
+        if cached is not None:
+            return cached
+        import openai
+
+        client = openai.AsyncOpenAI(
+            api_key=api_key if api_key is not None else self.context.api_key,
+            base_url=base_url,
+            max_retries=0,  # the core's retry layer is the only one
+            timeout=self._timeout(),
+            http_client=self._http_client,
+        )
+        if api_key is None:
+            self._clients[base_url] = client
+        return client
+
+    def _client_for(self, model_id: str) -> openai.AsyncOpenAI:
+        return self.client(self.context.base_url_for(model_id))
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        model = self.context.model_info(request.model)
+        arguments = chat_arguments(model, request)
+        stream = await self._client_for(model.id).chat.completions.create(
+            **arguments, stream=True, stream_options={"include_usage": True}
+        )
+        finish: str | None = None
+        received: list[str] = []
+        try:
+            async for chunk in _checked_chunks(stream, self.context.provider.id):
+                usage = getattr(chunk, "usage", None)
+                if usage is not None:
+                    yield Usage(usage.prompt_tokens or 0, usage.completion_tokens or 0)
+                for choice in chunk.choices:
+                    delta = choice.delta
+                    text = (delta.content or delta.refusal or "") if delta is not None else ""
+                    if text:
+                        received.append(text)
+                        yield TextDelta(text)
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+        finally:
+            await stream.close()
+        if finish is None:
+            raise LiminalError(
+                ErrorCode.STREAM_INTERRUPTED,
+                f"{self.context.provider.id}: the stream ended without a finish reason",
+                provider=self.context.provider.id,
+                model=model.id,
+                partial_text="".join(received),
+            )
+        yield Finish(map_finish_reason(finish), finish)
+
+    async def complete(self, request: ChatRequest) -> ChatResult:
+        model = self.context.model_info(request.model)
+        response = await self._client_for(model.id).chat.completions.create(
+            **chat_arguments(model, request)
+        )
+        if not response.choices:
+            raise LiminalError(
+                ErrorCode.SERVER_ERROR,
+                f"{self.context.provider.id}: the response has no choices",
+                provider=self.context.provider.id,
+                model=model.id,
+            )
+        choice = response.choices[0]
+        usage = response.usage
+        return ChatResult(
+            text=choice.message.content or choice.message.refusal or "",
+            finish_reason=map_finish_reason(choice.finish_reason),
+            raw_finish_reason=choice.finish_reason,
+            model=model.id,
+            usage=Usage(usage.prompt_tokens, usage.completion_tokens) if usage else None,
+            request_id=getattr(response, "_request_id", None),
+        )
+
+    async def validate_key(self, key: Secret) -> KeyStatus:
+        import openai
+
+        client = self.client(self.context.base_url, api_key=key.reveal())
+        try:
+            await client.models.list()
+        except (openai.AuthenticationError, openai.PermissionDeniedError):
+            return KeyStatus.INVALID
+        except openai.OpenAIError:
+            return KeyStatus.UNKNOWN
+        finally:
+            if self._http_client is None:
+                await client.close()
+        return KeyStatus.VALID
+
+    async def list_remote_models(self) -> list[str]:
+        client = self.client(self.context.base_url)
+        return [model.id async for model in client.models.list()]
+
+
+async def _checked_chunks(stream: Any, provider: str) -> AsyncIterator[Any]:
+    """The SDK's chunks, with malformed data reported as a server fault."""
+    iterator = stream.__aiter__()
+    while True:
+        try:
+            chunk = await iterator.__anext__()
+        except StopAsyncIteration:
+            return
+        except json.JSONDecodeError as exc:
+            raise LiminalError(
+                ErrorCode.SERVER_ERROR,
+                f"{provider}: the server sent malformed data in the stream",
+                provider=provider,
+            ) from exc
+        yield chunk
