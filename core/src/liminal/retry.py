@@ -30,7 +30,9 @@ class RetryPolicy:
     def backoff_delays(self, rng: Callable[[float], float] | None = None) -> Iterator[float]:
         """Full-jitter exponential waits: uniform(0, min(cap, base * 2**n))."""
         jitter = rng or backoff.full_jitter
-        ceilings: Iterator[float | None] = backoff.expo(base=2, factor=self.base, max_value=self.cap)
+        ceilings: Iterator[float | None] = backoff.expo(
+            base=2, factor=self.base, max_value=self.cap
+        )
         for ceiling in ceilings:
             if ceiling is None:  # backoff.expo primes its generator with None
                 continue

@@ -23,6 +23,16 @@ class Timeouts:
     idle: float = 60.0
     total: float = 600.0
 
+    def for_http(self) -> dict[str, float]:
+        """``connect``/``read``/``write``/``pool`` for an HTTP client: ``read`` is the
+        longest silence between two chunks; the core enforces ``total`` itself."""
+        return {
+            "connect": self.connect,
+            "read": self.idle,
+            "write": self.idle,
+            "pool": self.connect,
+        }
+
 
 @runtime_checkable
 class LlmService(Protocol):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from liminal import (
     Usage,
 )
 from liminal.service import ServiceContext
+from liminal.streaming import ended_early, guard_malformed
 from liminal_openai.params import chat_arguments
 
 if TYPE_CHECKING:
@@ -52,9 +52,7 @@ class OpenAIService:
     def _timeout(self) -> httpx2.Timeout:
         import httpx2
 
-        t = self.context.timeouts
-        # read = the longest silence between two chunks; the core enforces the total.
-        return httpx2.Timeout(connect=t.connect, read=t.idle, write=t.idle, pool=t.connect)
+        return httpx2.Timeout(**self.context.timeouts.for_http())
 
     def client(self, base_url: str | None, api_key: Any = None) -> openai.AsyncOpenAI:
         cached = self._clients.get(base_url) if api_key is None else None
@@ -85,7 +83,7 @@ class OpenAIService:
         finish: str | None = None
         received: list[str] = []
         try:
-            async for chunk in _checked_chunks(stream, self.context.provider.id):
+            async for chunk in guard_malformed(stream, provider=self.context.provider.id):
                 usage = getattr(chunk, "usage", None)
                 if usage is not None:
                     yield Usage(usage.prompt_tokens or 0, usage.completion_tokens or 0)
@@ -100,13 +98,7 @@ class OpenAIService:
         finally:
             await stream.close()
         if finish is None:
-            raise LiminalError(
-                ErrorCode.STREAM_INTERRUPTED,
-                f"{self.context.provider.id}: the stream ended without a finish reason",
-                provider=self.context.provider.id,
-                model=model.id,
-                partial_text="".join(received),
-            )
+            raise ended_early(self.context.provider.id, model.id, received, "a finish reason")
         yield Finish(map_finish_reason(finish), finish)
 
     async def complete(self, request: ChatRequest) -> ChatResult:
@@ -150,20 +142,3 @@ class OpenAIService:
     async def list_remote_models(self) -> list[str]:
         client = self.client(self.context.base_url)
         return [model.id async for model in client.models.list()]
-
-
-async def _checked_chunks(stream: Any, provider: str) -> AsyncIterator[Any]:
-    """The SDK's chunks, with malformed data reported as a server fault."""
-    iterator = stream.__aiter__()
-    while True:
-        try:
-            chunk = await iterator.__anext__()
-        except StopAsyncIteration:
-            return
-        except json.JSONDecodeError as exc:
-            raise LiminalError(
-                ErrorCode.SERVER_ERROR,
-                f"{provider}: the server sent malformed data in the stream",
-                provider=provider,
-            ) from exc
-        yield chunk

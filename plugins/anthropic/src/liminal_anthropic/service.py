@@ -1,0 +1,143 @@
+"""``AnthropicService``: the Messages API through the official SDK, as Liminal events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from liminal import (
+    ChatRequest,
+    ChatResult,
+    Finish,
+    FinishReason,
+    KeyStatus,
+    Secret,
+    StreamEvent,
+    TextDelta,
+    Usage,
+)
+from liminal.service import ServiceContext
+from liminal.streaming import ended_early, guard_malformed
+
+from liminal_anthropic.params import message_arguments
+
+if TYPE_CHECKING:
+    import anthropic
+    import httpx2
+
+__all__ = ["AnthropicService", "map_stop_reason"]
+
+_STOP_REASONS = {
+    "end_turn": FinishReason.STOP,
+    "stop_sequence": FinishReason.STOP,
+    "pause_turn": FinishReason.STOP,
+    "max_tokens": FinishReason.LENGTH,
+    "tool_use": FinishReason.TOOL_CALLS,
+    "refusal": FinishReason.REFUSAL,
+    "model_context_window_exceeded": FinishReason.CONTEXT_WINDOW,
+}
+
+
+def map_stop_reason(raw: str | None) -> FinishReason:
+    return _STOP_REASONS.get(raw or "end_turn", FinishReason.STOP)
+
+
+def _input_tokens(usage: Any) -> int:
+    """Input tokens including the cached part, which the API counts apart."""
+    return sum(
+        getattr(usage, name, None) or 0
+        for name in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+    )
+
+
+class AnthropicService:
+    """One shared async client per base URL; the core supplies the key per request."""
+
+    def __init__(self, context: ServiceContext, *, http_client: httpx2.AsyncClient | None = None):
+        self.context = context
+        self._http_client = http_client
+        self._clients: dict[str | None, anthropic.AsyncAnthropic] = {}
+
+    def client(self, base_url: str | None) -> anthropic.AsyncAnthropic:
+        cached = self._clients.get(base_url)
+        if cached is None:
+            import anthropic
+            import httpx2
+
+            cached = anthropic.AsyncAnthropic(
+                api_key="set-per-request",  # the real key is set by with_options per request
+                base_url=base_url,
+                max_retries=0,  # the core's retry layer is the only one
+                timeout=httpx2.Timeout(**self.context.timeouts.for_http()),
+                http_client=self._http_client,
+            )
+            self._clients[base_url] = cached
+        return cached
+
+    async def _keyed(self, model_id: str) -> anthropic.AsyncAnthropic:
+        base = self.client(self.context.base_url_for(model_id))
+        return base.with_options(api_key=await self.context.api_key())
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        model = self.context.model_info(request.model)
+        client = await self._keyed(model.id)
+        stream = await client.messages.create(**message_arguments(model, request), stream=True)
+        provider = self.context.provider.id
+        input_tokens = output_tokens = 0
+        stop_reason: str | None = None
+        stopped = False
+        received: list[str] = []
+        try:
+            async for event in guard_malformed(stream, provider=provider):
+                kind = event.type
+                if kind == "content_block_delta":
+                    text = getattr(event.delta, "text", None)
+                    if text:
+                        received.append(text)
+                        yield TextDelta(text)
+                elif kind == "message_start":
+                    input_tokens = _input_tokens(event.message.usage)
+                elif kind == "message_delta":
+                    stop_reason = event.delta.stop_reason or stop_reason
+                    output_tokens = event.usage.output_tokens or output_tokens
+                elif kind == "message_stop":
+                    stopped = True
+                    break
+        finally:
+            await stream.close()
+        if not stopped:
+            raise ended_early(provider, model.id, received, "message_stop")
+        yield Usage(input_tokens, output_tokens)
+        yield Finish(map_stop_reason(stop_reason), stop_reason)
+
+    async def complete(self, request: ChatRequest) -> ChatResult:
+        model = self.context.model_info(request.model)
+        client = await self._keyed(model.id)
+        message = await client.messages.create(**message_arguments(model, request))
+        text = "".join(getattr(block, "text", "") for block in message.content)
+        return ChatResult(
+            text=text,
+            finish_reason=map_stop_reason(message.stop_reason),
+            raw_finish_reason=message.stop_reason,
+            model=model.id,
+            usage=Usage(_input_tokens(message.usage), message.usage.output_tokens),
+            request_id=getattr(message, "_request_id", None),
+        )
+
+    async def validate_key(self, key: Secret) -> KeyStatus:
+        import anthropic
+
+        client = self.client(self.context.base_url).with_options(api_key=key.reveal())
+        try:
+            await client.models.list()
+        except (anthropic.AuthenticationError, anthropic.PermissionDeniedError):
+            return KeyStatus.INVALID
+        except anthropic.AnthropicError:
+            return KeyStatus.UNKNOWN
+        return KeyStatus.VALID
+
+    async def list_remote_models(self) -> list[str]:
+        client = self.client(self.context.base_url).with_options(
+            api_key=await self.context.api_key()
+        )
+        return [model.id async for model in client.models.list()]
