@@ -1,0 +1,7 @@
+"""The ``liminal-local`` provider: llama.cpp's ``llama-server`` with a bundled small model."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]
