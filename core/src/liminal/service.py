@@ -51,14 +51,22 @@ class LlmService(Protocol):
     async def list_remote_models(self) -> list[str]: ...
 
 
-_current_key: contextvars.ContextVar[Secret | None] = contextvars.ContextVar(
-    "liminal_current_key", default=None
+class _Unset:
+    """No attempt in progress (as opposed to an attempt the core runs without a key)."""
+
+
+_UNSET = _Unset()
+_current_key: contextvars.ContextVar[Secret | None | _Unset] = contextvars.ContextVar(
+    "liminal_current_key", default=_UNSET
 )
+#: Sent where an SDK insists on some key but the target needs none (a local server).
+NO_KEY_PLACEHOLDER = "no-key"
 
 
 def current_key() -> Secret | None:
-    """The key the core chose for the attempt in progress (None outside one)."""
-    return _current_key.get()
+    """The key the core chose for the attempt in progress (None outside one or keyless)."""
+    key = _current_key.get()
+    return None if isinstance(key, _Unset) else key
 
 
 @attrs.frozen
@@ -73,13 +81,23 @@ class ServiceContext:
     base_url: str | None = None
     #: Keys for ``validate_key``/``list_remote_models`` outside a request.
     default_key: Callable[[], Secret | None] = lambda: None
+    #: A key the plugin owns (e.g. of a server it started): always used, never the user's.
+    fixed_key: Secret | None = None
 
     async def api_key(self) -> str:
         """The key for the current request; pass this callable as the SDK's ``api_key``."""
-        key = _current_key.get() or self.default_key()
+        if self.fixed_key is not None:
+            return self.fixed_key.reveal()
+        key = _current_key.get()
+        if key is None:
+            # The core chose no key for this attempt (a keyless target): never fall back to
+            # the provider's key, which must not reach a server it does not belong to.
+            return NO_KEY_PLACEHOLDER
+        if isinstance(key, _Unset):
+            key = self.default_key()
         if key is None:
             if not self.provider.requires_key:
-                return "no-key"
+                return NO_KEY_PLACEHOLDER
             raise LiminalError(
                 ErrorCode.NO_KEY,
                 f"no API key configured for {self.provider.id}",

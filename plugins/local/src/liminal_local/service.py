@@ -72,7 +72,7 @@ class LocalService:
                 timeouts=self.context.timeouts,
                 model_info=self.context.model_info,
                 base_url=server.base_url,
-                default_key=lambda: key,
+                fixed_key=key,
             )
             backend = OpenAIService(backend_context)
             self._servers[model_id] = (server, backend)
