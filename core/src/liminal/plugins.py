@@ -60,7 +60,7 @@ def _env_set(name: str) -> set[str] | None:
     raw = os.environ.get(name)
     if raw is None or not raw.strip():
         return None
-    return {_normalise(part) for part in raw.split(",") if part.strip()}
+    return {_normalise(part.strip()) for part in raw.split(",") if part.strip()}
 
 
 class Plugins:

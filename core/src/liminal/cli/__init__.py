@@ -13,6 +13,8 @@ from liminal.cli.output import report_error
 __all__ = ["cli", "main"]
 
 _BUILTIN_COMMANDS = {
+    "chat": "liminal.cli.chat:chat",
+    "conversations": "liminal.cli.conversations:conversations",
     "models": "liminal.cli.models:models",
     "plugins": "liminal.cli.plugins_cmd:plugins",
     "prompt": "liminal.cli.prompt:prompt",

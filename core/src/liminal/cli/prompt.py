@@ -35,6 +35,10 @@ def parse_option_value(raw: str) -> object:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--key", metavar="KEY", help="API key for this call only.")
 @click.option("--timeout", type=click.FloatRange(min=0.001), help="Total deadline in seconds.")
+@click.option(
+    "-c", "--continue", "continue_latest", is_flag=True, help="Continue the latest conversation."
+)
+@click.option("--cid", metavar="ID", help="Continue the conversation with this id.")
 def prompt(
     text: str | None,
     model_name: str | None,
@@ -44,6 +48,8 @@ def prompt(
     as_json: bool,
     key: str | None,
     timeout: float | None,
+    continue_latest: bool,
+    cid: str | None,
 ) -> None:
     """Send TEXT (or standard input) to a model and print the answer."""
     from liminal.cli.run import run_prompt
@@ -63,6 +69,8 @@ def prompt(
         stream=not no_stream and not as_json,
         key=key,
         timeout=timeout,
+        continue_latest=continue_latest,
+        cid=cid,
     )
     if as_json:
         echo_json(result)

@@ -1,18 +1,16 @@
-"""Running a prompt for the CLI: model selection, streaming to stdout, retry notices."""
+"""Running a prompt for the CLI: model selection, the stored conversation, retry notices."""
 
 from __future__ import annotations
 
 import asyncio
-import sys
 from typing import Any
 
 import click
 
-from liminal.errors import LiminalError
 from liminal.retry import RetryNotice
 
 
-def _notify(notice: RetryNotice) -> None:
+def notify_retry(notice: RetryNotice) -> None:
     click.echo(notice.describe(), err=True)
 
 
@@ -25,67 +23,42 @@ def run_prompt(
     stream: bool,
     key: str | None,
     timeout: float | None,
+    continue_latest: bool = False,
+    cid: str | None = None,
 ) -> dict[str, Any]:
     """Send one prompt; stream text to stdout when ``stream``; return the JSON form."""
+    from liminal.cli.turn import build_request, complete_turn, stream_turn
     from liminal.factory import LlmServiceFactory
     from liminal.keys import ApiKeyManager, Secret
     from liminal.plugins import get_plugins
     from liminal.selection import require_default_model
-    from liminal.types import ChatRequest, Message, Role
+    from liminal.store import ConversationStore
 
     loaded = get_plugins()
     model = loaded.models.resolve(model_name) if model_name else require_default_model(loaded)
+    store = ConversationStore()
+    if continue_latest and cid is None:
+        cid = store.latest_id()
+    if cid is not None:
+        conversation = store.get(cid)
+        system = system if system is not None else conversation.system
+    else:
+        cid = store.new_conversation(system)
     keys = ApiKeyManager()
     if key is not None:
         keys.set_explicit(model.provider, Secret(key))
-    factory = LlmServiceFactory(plugins=loaded, keys=keys, on_retry=_notify)
-    service = factory.for_model(model.id)
-    request = ChatRequest(
-        model=model.id,
-        messages=(Message(Role.USER, text),),
-        system=system,
-        parameters=parameters,
-        timeout=timeout,
+    service = LlmServiceFactory(plugins=loaded, keys=keys, on_retry=notify_retry).for_model(
+        model.id
     )
-    if not stream:
-        from liminal.serialize import unstructure
-
-        result = asyncio.run(service.complete(request))
-        data: dict[str, Any] = unstructure(result)
-        data["provider"] = model.provider
-        return data
-    return asyncio.run(_stream_to_stdout(service, request, model.provider))
-
-
-async def _stream_to_stdout(service: Any, request: Any, provider: str) -> dict[str, Any]:
-    from liminal.types import Finish, TextDelta, Usage
-
-    out = sys.stdout
-    pieces: list[str] = []
-    usage = None
-    finish = None
+    request = build_request(
+        store, cid, model, text, system=system, parameters=parameters, timeout=timeout
+    )
     try:
-        async for event in service.stream(request):
-            if isinstance(event, TextDelta):
-                pieces.append(event.text)
-                out.write(event.text)
-                out.flush()
-            elif isinstance(event, Usage):
-                usage = event
-            elif isinstance(event, Finish):
-                finish = event
-    except LiminalError:
-        if pieces:
-            out.write("\n")
-            out.flush()
-        raise
-    if pieces and not pieces[-1].endswith("\n"):
-        out.write("\n")
-    out.flush()
-    return {
-        "text": "".join(pieces),
-        "finish_reason": finish.reason.value if finish else None,
-        "usage": {"input": usage.input, "output": usage.output} if usage else None,
-        "model": request.model,
-        "provider": provider,
-    }
+        if stream:
+            data = asyncio.run(stream_turn(service, store, cid, request))
+        else:
+            data = asyncio.run(complete_turn(service, store, cid, request))
+    finally:
+        store.close()
+    data["provider"] = model.provider
+    return data

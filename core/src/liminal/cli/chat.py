@@ -1,0 +1,107 @@
+"""``liminal chat``: a conversation in the terminal; switch models without losing context."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+
+from liminal.cli.output import report_error
+from liminal.errors import LiminalError
+
+HELP = (
+    "Commands: /model [ID] (show or switch), /models, /system TEXT, /history, /exit. "
+    "Ctrl-C stops an answer; Ctrl-D or /exit leaves."
+)
+
+
+def _read_line(interactive: bool) -> str | None:
+    try:
+        return input("> " if interactive else "")
+    except EOFError:
+        return None
+
+
+@click.command("chat")
+@click.option("-m", "--model", "model_name", metavar="MODEL", help="Model id or alias.")
+@click.option("-s", "--system", metavar="SYSTEM", help="System prompt.")
+@click.option(
+    "-c", "--continue", "continue_latest", is_flag=True, help="Continue the latest conversation."
+)
+@click.option("--cid", metavar="ID", help="Continue the conversation with this id.")
+def chat(
+    model_name: str | None, system: str | None, continue_latest: bool, cid: str | None
+) -> None:
+    """Chat with a model; the conversation is stored and survives model switches."""
+    from liminal.cli.run import notify_retry
+    from liminal.cli.turn import build_request, stream_turn
+    from liminal.factory import LlmServiceFactory
+    from liminal.plugins import get_plugins
+    from liminal.selection import require_default_model
+    from liminal.store import ConversationStore
+
+    loaded = get_plugins()
+    model = loaded.models.resolve(model_name) if model_name else require_default_model(loaded)
+    store = ConversationStore()
+    if continue_latest and cid is None:
+        cid = store.latest_id()
+    if cid is not None:
+        conversation = store.get(cid)
+        system = system if system is not None else conversation.system
+    else:
+        cid = store.new_conversation(system)
+    factory = LlmServiceFactory(plugins=loaded, on_retry=notify_retry)
+    interactive = sys.stdin.isatty()
+    click.echo(f"Chatting with {model.id} (conversation {cid}). {HELP}", err=True)
+    try:
+        while True:
+            line = _read_line(interactive)
+            if line is None:
+                break
+            text = line.strip()
+            if not text:
+                continue
+            if text.startswith("/"):
+                command, _, argument = text.partition(" ")
+                argument = argument.strip()
+                if command in ("/exit", "/quit"):
+                    break
+                if command == "/model":
+                    if argument:
+                        try:
+                            model = loaded.models.resolve(argument)
+                        except LiminalError as error:
+                            report_error(error)
+                            continue
+                        kept = len(store.history(cid))
+                        click.echo(f"Switched to {model.id}; {kept} messages kept.", err=True)
+                    else:
+                        click.echo(model.id)
+                elif command == "/models":
+                    for info in loaded.models:
+                        click.echo(f"{info.id}  ({info.provider})")
+                elif command == "/system":
+                    system = argument or None
+                    store.set_system(cid, system)
+                    click.echo("System prompt " + ("set." if system else "cleared."), err=True)
+                elif command == "/history":
+                    for message in store.get(cid).messages:
+                        who = message.model or message.role.value
+                        note = "" if message.status == "complete" else f" [{message.status}]"
+                        click.echo(f"{who}{note}: {message.content}")
+                else:
+                    click.echo(f"Unknown command {command}. {HELP}", err=True)
+                continue
+            try:
+                service = factory.for_model(model.id)
+                request = build_request(
+                    store, cid, model, text, system=system, parameters={}, timeout=None
+                )
+                asyncio.run(stream_turn(service, store, cid, request))
+            except LiminalError as error:
+                report_error(error)  # the conversation goes on; what arrived is stored
+            except KeyboardInterrupt:
+                click.echo("\n(answer interrupted; what arrived is kept)", err=True)
+    finally:
+        store.close()

@@ -1,0 +1,136 @@
+"""One turn of a conversation: fit the history, stream the answer, store every token."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+
+import click
+
+from liminal.client import ManagedService
+from liminal.context import fit_history
+from liminal.errors import ErrorCode, LiminalError
+from liminal.store import ConversationStore
+from liminal.types import (
+    ChatRequest,
+    Finish,
+    FinishReason,
+    Message,
+    ModelInfo,
+    Role,
+    TextDelta,
+    Usage,
+)
+
+_CUT = {FinishReason.LENGTH: "the output limit", FinishReason.CONTEXT_WINDOW: "the context window"}
+
+
+def build_request(
+    store: ConversationStore,
+    cid: str,
+    model: ModelInfo,
+    text: str,
+    *,
+    system: str | None,
+    parameters: dict[str, Any],
+    timeout: float | None,
+) -> ChatRequest:
+    history = [*store.history(cid), Message(Role.USER, text)]
+    max_output = parameters.get("max_tokens")
+    fitted = fit_history(
+        history,
+        model,
+        system=system,
+        max_output=max_output if isinstance(max_output, int) else None,
+    )
+    if fitted.dropped:
+        click.echo(
+            f"(left out the {fitted.dropped} oldest messages to fit {model.id}'s context window)",
+            err=True,
+        )
+    return ChatRequest(
+        model=model.id,
+        messages=fitted.messages,
+        system=system,
+        parameters=parameters,
+        timeout=timeout,
+    )
+
+
+async def stream_turn(
+    service: ManagedService,
+    store: ConversationStore,
+    cid: str,
+    request: ChatRequest,
+    out: TextIO | None = None,
+) -> dict[str, Any]:
+    """Stream one answer to ``out`` and the store; the stored status says how it ended."""
+    out = out or sys.stdout
+    store.add(cid, request.messages[-1])
+    answer_id = store.start_answer(cid, request.model)
+    pieces: list[str] = []
+    usage: Usage | None = None
+    finish: Finish | None = None
+    status = "interrupted"  # unless the stream completes or fails before the first token
+    try:
+        async for event in service.stream(request):
+            if isinstance(event, TextDelta):
+                pieces.append(event.text)
+                out.write(event.text)
+                out.flush()
+            elif isinstance(event, Usage):
+                usage = event
+            elif isinstance(event, Finish):
+                finish = event
+        status = "complete"
+    except LiminalError as error:
+        status = "interrupted" if pieces else "error"
+        if pieces:
+            out.write("\n")
+            out.flush()
+        raise error
+    finally:
+        store.update_answer(answer_id, "".join(pieces), status, usage)
+    if pieces and not pieces[-1].endswith("\n"):
+        out.write("\n")
+    out.flush()
+    return _finished(request, "".join(pieces), finish, usage, cid)
+
+
+def _finished(
+    request: ChatRequest, text: str, finish: Finish | None, usage: Usage | None, cid: str
+) -> dict[str, Any]:
+    if finish is not None and finish.reason in (FinishReason.CONTENT_FILTER, FinishReason.REFUSAL):
+        raise LiminalError(
+            ErrorCode.CONTENT_FILTERED,
+            f"the answer from {request.model} was stopped by the provider ({finish.raw_reason})",
+            model=request.model,
+            partial_text=text,
+        )
+    if finish is not None and finish.reason in _CUT:
+        click.echo(f"(the answer stopped at {_CUT[finish.reason]})", err=True)
+    return {
+        "text": text,
+        "finish_reason": finish.reason.value if finish else None,
+        "usage": {"input": usage.input, "output": usage.output} if usage else None,
+        "model": request.model,
+        "conversation": cid,
+    }
+
+
+async def complete_turn(
+    service: ManagedService, store: ConversationStore, cid: str, request: ChatRequest
+) -> dict[str, Any]:
+    """The non-streaming form of :func:`stream_turn`."""
+    store.add(cid, request.messages[-1])
+    answer_id = store.start_answer(cid, request.model)
+    try:
+        result = await service.complete(request)
+    except BaseException:
+        store.update_answer(answer_id, "", "error")
+        raise
+    store.update_answer(answer_id, result.text, "complete", result.usage)
+    finish = Finish(result.finish_reason, result.raw_finish_reason)
+    data = _finished(request, result.text, finish, result.usage, cid)
+    data["request_id"] = result.request_id
+    return data

@@ -1,0 +1,182 @@
+"""The conversation store: SQLite (stdlib, WAL) in the user data dir.
+
+Every received token reaches the store: an answer is written as it streams
+and closed as ``complete``, ``interrupted`` (Ctrl-C, a broken stream) or
+``error``, so nothing the user saw is lost.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+
+import attrs
+
+from liminal.errors import ErrorCode, LiminalError
+from liminal.types import Message, Role, Usage
+
+__all__ = ["ConversationStore", "Conversation", "StoredMessage"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    system TEXT,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id),
+    role TEXT NOT NULL,
+    content TEXT NOT NULL,
+    model TEXT,
+    status TEXT NOT NULL,
+    input_tokens INTEGER,
+    output_tokens INTEGER,
+    created REAL NOT NULL,
+    finished REAL
+);
+CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, id);
+"""
+
+
+@attrs.frozen
+class StoredMessage:
+    id: int
+    role: Role
+    content: str
+    model: str | None
+    status: str
+    usage: Usage | None
+    created: float
+
+    def as_message(self) -> Message:
+        return Message(self.role, self.content, self.model)
+
+
+@attrs.frozen
+class Conversation:
+    id: str
+    system: str | None
+    created: float
+    updated: float
+    messages: tuple[StoredMessage, ...] = ()
+
+
+class ConversationStore:
+    def __init__(self, path: Path | None = None) -> None:
+        if path is None:
+            from liminal.paths import data_dir
+
+            path = data_dir() / "conversations.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise LiminalError(
+                ErrorCode.INVALID_REQUEST,
+                f"conversation store {path} cannot be opened: {exc}",
+                hint="move the file aside to start a new store; it was left untouched",
+            ) from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def new_conversation(self, system: str | None = None) -> str:
+        cid = uuid.uuid4().hex[:12]
+        now = time.time()
+        self._db.execute(
+            "INSERT INTO conversations (id, system, created, updated) VALUES (?, ?, ?, ?)",
+            (cid, system, now, now),
+        )
+        return cid
+
+    def set_system(self, cid: str, system: str | None) -> None:
+        self._db.execute("UPDATE conversations SET system = ? WHERE id = ?", (system, cid))
+
+    def add(self, cid: str, message: Message, status: str = "complete") -> int:
+        now = time.time()
+        cursor = self._db.execute(
+            "INSERT INTO messages (conversation_id, role, content, model, status, created,"
+            " finished) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (cid, Role(message.role).value, message.content, message.model, status, now, now),
+        )
+        self._db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, cid))
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def start_answer(self, cid: str, model: str) -> int:
+        """An assistant message being received; :meth:`update_answer` keeps it current."""
+        return self.add(cid, Message(Role.ASSISTANT, "", model), status="streaming")
+
+    def update_answer(
+        self, message_id: int, text: str, status: str, usage: Usage | None = None
+    ) -> None:
+        self._db.execute(
+            "UPDATE messages SET content = ?, status = ?, input_tokens = ?, output_tokens = ?,"
+            " finished = ? WHERE id = ?",
+            (
+                text,
+                status,
+                usage.input if usage else None,
+                usage.output if usage else None,
+                time.time(),
+                message_id,
+            ),
+        )
+
+    def latest_id(self) -> str | None:
+        row = self._db.execute(
+            "SELECT id FROM conversations ORDER BY updated DESC LIMIT 1"
+        ).fetchone()
+        return row[0] if row else None
+
+    def get(self, cid: str) -> Conversation:
+        row = self._db.execute(
+            "SELECT id, system, created, updated FROM conversations WHERE id = ?", (cid,)
+        ).fetchone()
+        if row is None:
+            raise LiminalError(
+                ErrorCode.INVALID_REQUEST,
+                f"no conversation {cid!r}",
+                hint="see `liminal conversations list`",
+            )
+        rows = self._db.execute(
+            "SELECT id, role, content, model, status, input_tokens, output_tokens, created"
+            " FROM messages WHERE conversation_id = ? ORDER BY id",
+            (cid,),
+        ).fetchall()
+        messages = tuple(
+            StoredMessage(
+                r[0],
+                Role(r[1]),
+                r[2],
+                r[3],
+                r[4],
+                Usage(r[5], r[6]) if r[5] is not None and r[6] is not None else None,
+                r[7],
+            )
+            for r in rows
+        )
+        return Conversation(row[0], row[1], row[2], row[3], messages)
+
+    def history(self, cid: str) -> list[Message]:
+        """The turns to send again: every user turn and every answer text received."""
+        return [m.as_message() for m in self.get(cid).messages if m.content]
+
+    def list(self, limit: int = 50) -> list[tuple[str, float, int, str]]:
+        """(id, updated, message count, first user text) newest first."""
+        rows = self._db.execute(
+            "SELECT c.id, c.updated, COUNT(m.id),"
+            " (SELECT content FROM messages WHERE conversation_id = c.id AND role = 'user'"
+            "  ORDER BY id LIMIT 1)"
+            " FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id"
+            " GROUP BY c.id ORDER BY c.updated DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [(r[0], r[1], r[2], r[3] or "") for r in rows]
