@@ -126,7 +126,7 @@ class ManagedService:
         for other in self.key_candidates(model):
             if entry is not None and other.ident == entry.ident:
                 continue
-            if healthy and self.keys.cooling_for(other) > 0:
+            if healthy and (self.keys.cooling_for(other) > 0 or self.keys.is_invalid(other)):
                 continue
             return True
         return False
@@ -186,7 +186,7 @@ class ManagedService:
                 return 0.0
             raise error
         if entry is not None and code is ErrorCode.QUOTA_EXHAUSTED:
-            self.keys.cool_down(entry, error.retry_after or QUOTA_COOLDOWN)
+            self.keys.cool_down(entry, error.retry_after or QUOTA_COOLDOWN, code.value)
             if self._has_other_key(model, entry, healthy=True):
                 return 0.0
             raise error
@@ -199,7 +199,7 @@ class ManagedService:
             backoff_delay=next(delays),
         )
         if entry is not None and code is ErrorCode.RATE_LIMITED:
-            self.keys.cool_down(entry, error.retry_after or decision.delay)
+            self.keys.cool_down(entry, error.retry_after or decision.delay, code.value)
             if attempt < self.policy.max_attempts and self._has_other_key(
                 model, entry, healthy=True
             ):
@@ -243,6 +243,8 @@ class ManagedService:
             try:
                 async for event in self._one_stream(request, model, started + total, partial):
                     yield event
+                if entry is not None:
+                    self.keys.mark_valid(entry)
                 return
             except (asyncio.CancelledError, GeneratorExit):
                 raise
@@ -350,7 +352,10 @@ class ManagedService:
             token = _current_key.set(entry.secret if entry else None)
             try:
                 remaining = max(total - (time.monotonic() - started), 0.001)
-                return await asyncio.wait_for(op(), remaining)
+                result = await asyncio.wait_for(op(), remaining)
+                if entry is not None:
+                    self.keys.mark_valid(entry)
+                return result
             except asyncio.CancelledError:
                 raise
             except (TimeoutError, asyncio.TimeoutError) as exc:

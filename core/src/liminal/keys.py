@@ -12,8 +12,12 @@ import re
 import threading
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import attrs
+
+if TYPE_CHECKING:
+    from liminal.keystate import KeyHealth, KeyState
 
 __all__ = ["ApiKeyManager", "KeyEntry", "KeySource", "Secret", "redact"]
 
@@ -97,21 +101,37 @@ class KeyEntry:
 
 
 class ApiKeyManager:
-    """Supplies keys to services and tracks their health for this process.
+    """Supplies keys to services and tracks their health.
 
     The stored key file is read on every :meth:`candidates` call whose file
     changed since the last read, so a key set from another terminal is used on
-    the next request without a restart.
+    the next request without a restart. Health (INVALID marks, cool-downs) is
+    kept in memory and, for stored and environment keys, in the key state file
+    (:mod:`liminal.keystate`) so later processes see it too. A mark applies to
+    the key value it was made for: a label set to a new key starts healthy.
     """
 
-    def __init__(self, explicit: dict[str, Secret] | None = None) -> None:
+    def __init__(
+        self, explicit: dict[str, Secret] | None = None, *, state: KeyState | None = None
+    ) -> None:
         self._explicit = dict(explicit or {})
-        self._invalid: set[tuple[str, str, str]] = set()
-        self._cooldown: dict[tuple[str, str, str], float] = {}
+        self._state = state
+        # ident -> the key value that was rejected / (monotonic end, key value) of a cool-down
+        self._invalid: dict[tuple[str, str, str], Secret] = {}
+        self._cooldown: dict[tuple[str, str, str], tuple[float, Secret]] = {}
         self._lock = threading.Lock()
 
     def set_explicit(self, provider: str, secret: Secret) -> None:
         self._explicit[provider] = secret
+
+    @property
+    def state(self) -> KeyState:
+        """Where health outlives the process (the data dir's key state file by default)."""
+        if self._state is not None:
+            return self._state
+        from liminal.keystate import KeyState
+
+        return KeyState.default()
 
     def _stored(self, provider: str) -> list[KeyEntry]:
         from liminal.keyfile import KeyFile
@@ -136,26 +156,69 @@ class ApiKeyManager:
         return entries
 
     def candidates(self, provider: str, env_vars: Iterable[str | None] = ()) -> list[KeyEntry]:
-        """Healthy keys first (not invalid, not cooling down), then cooling ones by readiness."""
-        now = time.monotonic()
-        entries = [e for e in self.all_entries(provider, env_vars) if e.ident not in self._invalid]
-        ready = [e for e in entries if self._cooldown.get(e.ident, 0.0) <= now]
-        cooling = sorted(
-            (e for e in entries if self._cooldown.get(e.ident, 0.0) > now),
-            key=lambda e: self._cooldown[e.ident],
-        )
-        return ready + cooling
+        """Keys to try, best first: healthy ones in pool order, then cooling ones by
+        readiness, then keys another process found invalid (tried last, never dropped, so
+        a key rejected by mistake recovers). Keys this process found invalid are left out."""
+        ranked: list[tuple[int, float, int, KeyEntry]] = []
+        for index, entry in enumerate(self.all_entries(provider, env_vars)):
+            if self._invalid_here(entry):
+                continue
+            health = self.health(entry)
+            if health.invalid:
+                ranked.append((2, 0.0, index, entry))
+            elif health.cooling_seconds > 0:
+                ranked.append((1, health.cooling_seconds, index, entry))
+            else:
+                ranked.append((0, 0.0, index, entry))
+        ranked.sort(key=lambda item: item[:3])
+        return [item[3] for item in ranked]
 
-    def mark_invalid(self, entry: KeyEntry) -> None:
+    def _invalid_here(self, entry: KeyEntry) -> bool:
+        return self._invalid.get(entry.ident) == entry.secret
+
+    def _cooling_here(self, entry: KeyEntry) -> float:
+        until, secret = self._cooldown.get(entry.ident, (0.0, None))
+        if secret != entry.secret:
+            return 0.0
+        return max(0.0, until - time.monotonic())
+
+    def health(self, entry: KeyEntry) -> KeyHealth:
+        """What this process and the key state file know about ``entry``'s key."""
+        from liminal.keystate import KeyHealth
+
+        stored = KeyHealth() if entry.source == KeySource.EXPLICIT else self.state.health(entry)
+        invalid = self._invalid_here(entry) or stored.invalid
+        cooling = max(self._cooling_here(entry), stored.cooling_seconds)
+        if invalid == stored.invalid and cooling == stored.cooling_seconds:
+            return stored
+        reason = stored.reason or ("AUTH_INVALID" if invalid else None)
+        return KeyHealth(invalid=invalid, cooling_seconds=cooling, reason=reason)
+
+    def mark_invalid(self, entry: KeyEntry, reason: str = "AUTH_INVALID") -> None:
+        """The provider rejected this key: skip it here, try it last in later processes."""
         with self._lock:
-            self._invalid.add(entry.ident)
+            self._invalid[entry.ident] = entry.secret
+        if entry.source != KeySource.EXPLICIT:
+            self.state.record_invalid(entry, reason)
+
+    def mark_valid(self, entry: KeyEntry) -> None:
+        """The key was accepted: drop an INVALID mark it carries (here and on disk)."""
+        with self._lock:
+            if self._invalid_here(entry):
+                del self._invalid[entry.ident]
+        if entry.source != KeySource.EXPLICIT:
+            self.state.clear_invalid(entry)
 
     def is_invalid(self, entry: KeyEntry) -> bool:
-        return entry.ident in self._invalid
+        return self.health(entry).invalid
 
-    def cool_down(self, entry: KeyEntry, seconds: float) -> None:
+    def cool_down(self, entry: KeyEntry, seconds: float, reason: str | None = None) -> None:
+        """Rest this key for ``seconds`` (a 429, an exhausted quota); the next one serves."""
+        seconds = max(seconds, 0.0)
         with self._lock:
-            self._cooldown[entry.ident] = time.monotonic() + max(seconds, 0.0)
+            self._cooldown[entry.ident] = (time.monotonic() + seconds, entry.secret)
+        if entry.source != KeySource.EXPLICIT:
+            self.state.record_cool_down(entry, seconds, reason)
 
     def cooling_for(self, entry: KeyEntry) -> float:
-        return max(0.0, self._cooldown.get(entry.ident, 0.0) - time.monotonic())
+        return self.health(entry).cooling_seconds

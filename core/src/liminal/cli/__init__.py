@@ -15,6 +15,7 @@ __all__ = ["cli", "main"]
 _BUILTIN_COMMANDS = {
     "chat": "liminal.cli.chat:chat",
     "conversations": "liminal.cli.conversations:conversations",
+    "keys": "liminal.cli.keys:keys",
     "models": "liminal.cli.models:models",
     "plugins": "liminal.cli.plugins_cmd:plugins",
     "prompt": "liminal.cli.prompt:prompt",

@@ -30,10 +30,24 @@ def _read_line(interactive: bool) -> str | None:
     "-c", "--continue", "continue_latest", is_flag=True, help="Continue the latest conversation."
 )
 @click.option("--cid", metavar="ID", help="Continue the conversation with this id.")
+@click.option(
+    "-o",
+    "--option",
+    "options",
+    nargs=2,
+    multiple=True,
+    metavar="NAME VALUE",
+    help="A model parameter for every answer, e.g. -o max_tokens 200 (repeatable).",
+)
 def chat(
-    model_name: str | None, system: str | None, continue_latest: bool, cid: str | None
+    model_name: str | None,
+    system: str | None,
+    continue_latest: bool,
+    cid: str | None,
+    options: tuple[tuple[str, str], ...],
 ) -> None:
     """Chat with a model; the conversation is stored and survives model switches."""
+    from liminal.cli.prompt import parse_option_value
     from liminal.cli.run import notify_retry
     from liminal.cli.turn import build_request, stream_turn
     from liminal.factory import LlmServiceFactory
@@ -51,6 +65,7 @@ def chat(
         system = system if system is not None else conversation.system
     else:
         cid = store.new_conversation(system)
+    parameters = {name: parse_option_value(value) for name, value in options}
     factory = LlmServiceFactory(plugins=loaded, on_retry=notify_retry)
     interactive = sys.stdin.isatty()
     click.echo(f"Chatting with {model.id} (conversation {cid}). {HELP}", err=True)
@@ -96,7 +111,7 @@ def chat(
             try:
                 service = factory.for_model(model.id)
                 request = build_request(
-                    store, cid, model, text, system=system, parameters={}, timeout=None
+                    store, cid, model, text, system=system, parameters=parameters, timeout=None
                 )
                 asyncio.run(stream_turn(service, store, cid, request))
             except LiminalError as error:

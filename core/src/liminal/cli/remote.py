@@ -16,7 +16,7 @@ def show_remote(loaded: Plugins, provider_id: str | None, as_json: bool) -> None
 
     factory = LlmServiceFactory(plugins=loaded)
     providers = [loaded.providers.get(provider_id)] if provider_id else list(loaded.providers)
-    known = {m.id for m in loaded.models}
+    known = {(m.provider, m.id) for m in loaded.models}  # the same id may exist elsewhere
     results: list[dict[str, object]] = []
     failures = 0
     for provider in providers:
@@ -33,7 +33,11 @@ def show_remote(loaded: Plugins, provider_id: str | None, as_json: bool) -> None
             continue
         for model_id in sorted(ids):
             results.append(
-                {"id": model_id, "provider": provider.id, "in_catalog": model_id in known}
+                {
+                    "id": model_id,
+                    "provider": provider.id,
+                    "in_catalog": (provider.id, model_id) in known,
+                }
             )
     if failures and failures == len(providers) and not results:
         raise LiminalError(
