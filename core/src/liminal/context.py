@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 
@@ -33,7 +33,7 @@ def fit_history(
     *,
     system: str | None = None,
     max_output: int | None = None,
-    count: object = None,
+    count: Callable[[list[Message]], int] | None = None,
 ) -> FittedHistory:
     """Drop the oldest turns until the history fits ``model``'s window.
 
@@ -44,7 +44,7 @@ def fit_history(
     if reserve >= model.context_window:
         reserve = model.context_window // 2
     budget = max(model.context_window - reserve - CONTEXT_MARGIN, 1)
-    counter = count if callable(count) else estimate_tokens
+    counter = count or estimate_tokens
     fixed = [Message(Role.SYSTEM, system)] if system else []
     kept = list(messages)
     dropped = 0

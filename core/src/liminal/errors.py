@@ -138,7 +138,20 @@ class LiminalError(Exception):
 
     def evolve(self, **changes: Any) -> LiminalError:
         """A copy with some fields changed, keeping the cause."""
-        fields: dict[str, Any] = {
+        fields = self._fields()
+        code = changes.pop("code", self.code)
+        message = changes.pop("message", self.message)
+        fields.update(changes)
+        new = LiminalError(code, message, **fields)
+        new.__cause__ = self.__cause__
+        return new
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exceptions pickle as cls(*args); ours needs its keyword fields too.
+        return (_rebuild, (self.code, self.message, self._fields()))
+
+    def _fields(self) -> dict[str, Any]:
+        return {
             "hint": self.hint,
             "provider": self.provider,
             "model": self.model,
@@ -148,12 +161,6 @@ class LiminalError(Exception):
             "retry_after": self.retry_after,
             "partial_text": self.partial_text,
         }
-        code = changes.pop("code", self.code)
-        message = changes.pop("message", self.message)
-        fields.update(changes)
-        new = LiminalError(code, message, **fields)
-        new.__cause__ = self.__cause__
-        return new
 
     def __str__(self) -> str:
         return f"[{self.code.value}] {self.message}"
@@ -163,3 +170,7 @@ class LiminalError(Exception):
             f"LiminalError(code={self.code.value!r}, message={self.message!r}, "
             f"provider={self.provider!r}, model={self.model!r}, status={self.status!r})"
         )
+
+
+def _rebuild(code: ErrorCode, message: str, fields: dict[str, Any]) -> LiminalError:
+    return LiminalError(code, message, **fields)

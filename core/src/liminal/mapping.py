@@ -32,12 +32,15 @@ _CONTEXT_MARKERS = (
     "exceeds the available context size",
     "too many tokens",
 )
-_QUOTA_MARKERS = (
-    "insufficient_quota",
-    "billing",
-    "credit balance",
+#: Machine-readable codes and types that mean "out of credit", not "slow down".
+_QUOTA_CODES = ("insufficient_quota", "billing_error", "billing_hard_limit_reached")
+#: Phrases of the same in error messages. Not bare "billing" or "quota": rate-limit
+#: messages link to the billing page and must stay retryable.
+_QUOTA_PHRASES = (
+    "exceeded your current quota",
+    "credit balance is too low",
+    "reached your specified api usage limits",
     "usage limit",
-    "quota",
 )
 _FILTER_MARKERS = ("content_filter", "content_policy", "responsibleaipolicyviolation")
 _OVERLOAD_MARKERS = ("overloaded",)
@@ -127,7 +130,11 @@ def error_from_http(
         return make(ErrorCode.AUTH_INVALID)
     if status == 403 or kind == "permission_error":
         return make(ErrorCode.PERMISSION_DENIED)
-    if status == 402 or (status == 429 and _has(_QUOTA_MARKERS, *markers)):
+    if (
+        status == 402
+        or _has(_QUOTA_CODES, code, kind)
+        or (status in (None, 400, 403, 429) and _has(_QUOTA_PHRASES, text))
+    ):
         return make(ErrorCode.QUOTA_EXHAUSTED)
     if status == 429 or kind == "rate_limit_error":
         return make(ErrorCode.RATE_LIMITED)

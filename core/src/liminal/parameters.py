@@ -10,7 +10,8 @@ from liminal.types import ModelInfo
 
 __all__ = ["REASONING_EFFORTS", "check_parameters"]
 
-REASONING_EFFORTS = ("minimal", "low", "medium", "high")
+#: Values across model generations (newer models add "none", "xhigh" and "max").
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 
 
 def _number(low: float, high: float | None) -> Callable[[Any, ModelInfo], str | None]:

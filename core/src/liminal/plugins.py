@@ -104,6 +104,9 @@ class Plugins:
             try:
                 plugin = ep.load()
                 self.pm.register(plugin, name=ep.name)
+                # Checked plugin by plugin: a misspelled hook names its plugin, and only
+                # that plugin is skipped.
+                self.pm.check_pending()
             except Exception as exc:  # a broken plugin is skipped, never fatal
                 self._fail(ep.name, dist_name, exc)
                 continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from liminal.errors import ErrorCode, LiminalError
 from liminal.types import ModelInfo, ProviderInfo
@@ -88,9 +88,10 @@ class ModelRegistry:
         return [m for m in self._models.values() if m.provider == provider_id]
 
 
-def _closest_hint(name: str, known: object, what: str) -> str:
-    candidates = [str(k) for k in known]  # type: ignore[attr-defined]
-    close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.5)
+def _closest_hint(name: str, known: Iterable[object], what: str) -> str:
+    """``did you mean …?`` with the closest known names, and where to see them all."""
+    where = "`liminal models list`" if what == "models" else "`liminal plugins`"
+    close = difflib.get_close_matches(name, [str(k) for k in known], n=3, cutoff=0.5)
     if close:
-        return "did you mean " + ", ".join(close) + f"? (see `liminal {what} list`)"
-    return f"see `liminal {what} list`" if what == "models" else "see `liminal plugins`"
+        return "did you mean " + ", ".join(close) + f"? (see {where})"
+    return f"see {where}"

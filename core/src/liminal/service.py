@@ -56,7 +56,7 @@ class _Unset:
 
 
 _UNSET = _Unset()
-_current_key: contextvars.ContextVar[Secret | None | _Unset] = contextvars.ContextVar(
+_current_key: contextvars.ContextVar[Secret | _Unset | None] = contextvars.ContextVar(
     "liminal_current_key", default=_UNSET
 )
 #: Sent where an SDK insists on some key but the target needs none (a local server).

@@ -17,7 +17,7 @@ import attrs
 from liminal.errors import ErrorCode, LiminalError
 from liminal.types import Message, Role, Usage
 
-__all__ = ["ConversationStore", "Conversation", "StoredMessage"]
+__all__ = ["Conversation", "ConversationStore", "StoredMessage"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (

@@ -95,7 +95,8 @@ def _pool_for(loaded: Plugins, name: str) -> tuple[str, str]:
         if model.provider != provider.id or not model.base_url:
             raise LiminalError(
                 ErrorCode.INVALID_REQUEST,
-                f"{model.id} is not a {provider.display_name} model on its own server",
+                f"{model.id} is not a model on a server of its own; it uses "
+                f"{provider.display_name}'s keys",
                 hint=f"keys for {provider.display_name} itself: `liminal keys set {provider.id}`",
             )
         return f"{provider.id}:{model.id}", f"{model.id} ({provider.display_name})"

@@ -55,7 +55,7 @@ def list_models(provider_id: str | None, as_json: bool, remote: bool) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-    if default is not None:
+    if default is not None and any(m.id == default.id for m in chosen):
         click.echo("\n* default model")
 
 

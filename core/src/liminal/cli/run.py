@@ -45,11 +45,11 @@ def run_prompt(
     else:
         cid = store.new_conversation(system)
     keys = ApiKeyManager()
-    if key is not None:
-        keys.set_explicit(model.provider, Secret(key))
     service = LlmServiceFactory(plugins=loaded, keys=keys, on_retry=notify_retry).for_model(
         model.id
     )
+    if key is not None:
+        keys.set_explicit(service.key_pool(model), Secret(key))
     request = build_request(
         store, cid, model, text, system=system, parameters=parameters, timeout=timeout
     )

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 import click
 
 from liminal.client import ManagedService
-from liminal.context import fit_history
+from liminal.context import estimate_tokens, fit_history
 from liminal.errors import ErrorCode, LiminalError
 from liminal.store import ConversationStore
 from liminal.types import (
@@ -35,13 +35,23 @@ def build_request(
     parameters: dict[str, Any],
     timeout: float | None,
 ) -> ChatRequest:
+    from liminal.plugins import get_plugins
+
     history = [*store.history(cid), Message(Role.USER, text)]
     max_output = parameters.get("max_tokens")
+    hook = get_plugins().pm.hook
+
+    def count(messages: list[Message]) -> int:
+        # A plugin may count exactly; the core's estimate answers otherwise.
+        counted = hook.liminal_count_tokens(model=model, messages=messages)
+        return int(counted) if counted is not None else estimate_tokens(messages)
+
     fitted = fit_history(
         history,
         model,
         system=system,
         max_output=max_output if isinstance(max_output, int) else None,
+        count=count,
     )
     if fitted.dropped:
         click.echo(

@@ -89,7 +89,18 @@ class LocalService:
         return KeyStatus.VALID  # a local server needs no key of the user's
 
     async def list_remote_models(self) -> list[str]:
-        return [model_id for model_id, (server, _) in self._servers.items() if server.running]
+        """The local models whose GGUF file is on this machine (what can be served)."""
+        from liminal_local.models import local_models
+        from liminal_local.server import LlamaServerError
+
+        available = []
+        for model in local_models():
+            try:
+                if gguf_path(model).is_file():
+                    available.append(model.name)
+            except LlamaServerError:
+                continue  # the bundled model's package is not installed
+        return available
 
     def close(self) -> None:
         """Stop every server this service started."""

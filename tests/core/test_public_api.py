@@ -1,0 +1,79 @@
+"""The public surface: ``liminal.__all__`` is pinned; changing it is a deliberate act."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import pkgutil
+
+import pytest
+
+import liminal
+
+PUBLIC = [
+    "COMMON_PARAMETERS",
+    "Capabilities",
+    "ChatRequest",
+    "ChatResult",
+    "ErrorCode",
+    "Finish",
+    "FinishReason",
+    "KeyStatus",
+    "LiminalError",
+    "Message",
+    "ModelInfo",
+    "ProviderInfo",
+    "Role",
+    "Secret",
+    "StreamEvent",
+    "TextDelta",
+    "Usage",
+    "__version__",
+    "hookimpl",
+]
+
+
+def test_all_is_pinned() -> None:
+    assert sorted(liminal.__all__) == sorted(PUBLIC)
+    assert len(liminal.__all__) == len(set(liminal.__all__))
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_every_public_name_exists(name: str) -> None:
+    assert hasattr(liminal, name)
+
+
+def test_star_import_gives_exactly_all() -> None:
+    namespace: dict[str, object] = {}
+    exec("from liminal import *", namespace)
+    assert set(namespace) - {"__builtins__"} == set(PUBLIC)
+
+
+def test_public_names_are_the_implementations() -> None:
+    from liminal.errors import LiminalError
+    from liminal.hookspecs import hookimpl
+    from liminal.keys import Secret
+    from liminal.types import ModelInfo
+
+    assert liminal.LiminalError is LiminalError
+    assert liminal.hookimpl is hookimpl
+    assert liminal.Secret is Secret
+    assert liminal.ModelInfo is ModelInfo
+
+
+def test_version_matches_distribution() -> None:
+    assert liminal.__version__ == importlib.metadata.version("liminal")
+
+
+MODULES = sorted(
+    m.name
+    for m in pkgutil.walk_packages(liminal.__path__, prefix="liminal.")
+    if not m.name.endswith("__main__")  # importing it would run the CLI
+)
+
+
+@pytest.mark.parametrize("module_name", MODULES)
+def test_module_all_names_exist(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    for name in getattr(module, "__all__", []):
+        assert hasattr(module, name), f"{module_name}.__all__ names missing {name!r}"
