@@ -15,6 +15,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -473,6 +474,21 @@ def test_an_unreadable_state_file_is_reported_and_not_overwritten(liminal_home: 
     assert result.code == 0
     assert "Warning: key state file" in result.err
     assert result.out.splitlines()[1].split()[-1] == "ready"
+
+
+def test_concurrent_changes_are_not_lost(liminal_home: Path) -> None:
+    key_file = KeyFile(liminal_home / "keys.json")
+    state = KeyState(liminal_home / "key-state.json")
+    labels = [f"k{i}" for i in range(8)]
+
+    def add(label: str) -> None:
+        key_file.add_key("openai", label, Secret(f"{KEY}-{label}"))
+        state.record_invalid(entry(label, f"{KEY}-{label}"))
+
+    with ThreadPoolExecutor(max_workers=len(labels)) as pool:
+        list(pool.map(add, labels))
+    assert sorted(key_file.labels("openai")) == labels
+    assert sorted(m.label for m in state.read().marks) == labels
 
 
 def test_a_key_file_change_is_used_on_the_next_lookup(liminal_home: Path) -> None:

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import attrs
 
+from liminal.breaker import CircuitBreaker
 from liminal.errors import ErrorCode, LiminalError
 from liminal.keys import ApiKeyManager, KeyEntry, Secret
 from liminal.parameters import check_parameters
@@ -79,6 +80,8 @@ class ManagedService:
         policy: RetryPolicy | None = None,
         timeouts: Timeouts | None = None,
         on_retry: Callable[[RetryNotice], None] | None = None,
+        breaker: CircuitBreaker | None = None,
+        timeouts_for: Callable[[ModelInfo], Timeouts] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.provider = provider
@@ -90,6 +93,8 @@ class ManagedService:
         self.timeouts = timeouts or Timeouts()
         self._on_retry = on_retry
         self._sleep = sleep
+        self.breaker = breaker or CircuitBreaker(provider.id)
+        self._timeouts_for = timeouts_for or (lambda model: self.timeouts)
 
     # -- keys -----------------------------------------------------------------
 
@@ -248,23 +253,26 @@ class ManagedService:
         """Events of one answer: ``TextDelta``…, ``Usage``, then exactly one ``Finish``."""
         model = self._checked(request)
         started = time.monotonic()
-        total = request.timeout or self.timeouts.total
+        timeouts = self._timeouts_for(model)
+        total = request.timeout or timeouts.total
         delays = self.policy.backoff_delays()
         invalid: set[tuple[str, str, str]] = set()
         attempt = 0
         while True:
             attempt += 1
             entry = self._first_key(model, invalid)
+            self.breaker.before_call()
             partial: list[str] = []
             key = entry.secret if entry else None
             try:
                 # aclosing: a consumer that stops early closes the provider's stream now,
                 # not at garbage collection.
                 async with contextlib.aclosing(
-                    self._one_stream(request, model, key, started + total, partial)
+                    self._one_stream(request, model, key, started + total, timeouts.idle, partial)
                 ) as events:
                     async for event in events:
                         yield event
+                self.breaker.record(None)
                 if entry is not None:
                     self.keys.mark_valid(entry)
                 return
@@ -272,6 +280,7 @@ class ManagedService:
                 raise
             except Exception as exc:
                 error = self._as_error(exc, model)
+                self.breaker.record(error)
                 if partial:
                     raise self._interrupted(error, "".join(partial)) from exc
                 delay = self._after_failure(
@@ -293,11 +302,11 @@ class ManagedService:
         model: ModelInfo,
         key: Secret | None,
         deadline: float,
+        idle: float,
         partial: list[str],
     ) -> AsyncGenerator[StreamEvent, None]:
         loop = asyncio.get_running_loop()
         total_at = deadline + (loop.time() - time.monotonic())
-        idle = self.timeouts.idle
         inner = self.service.stream(request).__aiter__()
         finish: Finish | None = None
         try:
@@ -364,7 +373,7 @@ class ManagedService:
     async def complete(self, request: ChatRequest) -> ChatResult:
         """One whole answer, without streaming, with the same retries and key handling."""
         model = self._checked(request)
-        total = request.timeout or self.timeouts.total
+        total = request.timeout or self._timeouts_for(model).total
         return await self._call(model, lambda: self.service.complete(request), total)
 
     async def _call(self, model: ModelInfo, op: Callable[[], Awaitable[T]], total: float) -> T:
@@ -375,19 +384,24 @@ class ManagedService:
         while True:
             attempt += 1
             entry = self._first_key(model, invalid)
+            self.breaker.before_call()
             token = _current_key.set(entry.secret if entry else None)
             try:
                 remaining = max(total - (time.monotonic() - started), 0.001)
                 result = await asyncio.wait_for(op(), remaining)
+                self.breaker.record(None)
                 if entry is not None:
                     self.keys.mark_valid(entry)
                 return result
             except asyncio.CancelledError:
                 raise
             except (TimeoutError, asyncio.TimeoutError) as exc:
-                raise self._timeout(model, tripped_total=True, idle=0) from exc
+                timeout = self._timeout(model, tripped_total=True, idle=0)
+                self.breaker.record(timeout)
+                raise timeout from exc
             except Exception as exc:
                 error = self._as_error(exc, model)
+                self.breaker.record(error)
                 delay = self._after_failure(
                     error,
                     model=model,

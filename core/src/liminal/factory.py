@@ -6,7 +6,9 @@ import importlib
 import os
 from collections.abc import Callable
 
+from liminal.breaker import CircuitBreaker
 from liminal.client import ManagedService
+from liminal.config import Config, load_config
 from liminal.errors import ErrorCode, LiminalError
 from liminal.keys import ApiKeyManager
 from liminal.plugins import Plugins, get_plugins
@@ -49,11 +51,15 @@ class LlmServiceFactory:
         policy: RetryPolicy | None = None,
         timeouts: Timeouts | None = None,
         on_retry: Callable[[RetryNotice], None] | None = None,
+        config: Config | None = None,
     ) -> None:
+        """Explicit ``policy`` and ``timeouts`` win over ``config`` (default: config.json)."""
         self.plugins = plugins or get_plugins()
         self.keys = keys or ApiKeyManager()
-        self.policy = policy or RetryPolicy()
-        self.timeouts = timeouts or Timeouts()
+        self.config = config if config is not None else load_config()
+        self.policy = policy or self.config.policy()
+        self._explicit_timeouts = timeouts
+        self.timeouts = timeouts or self.config.timeouts_for()
         self.on_retry = on_retry
         self._services: dict[str, ManagedService] = {}
 
@@ -66,6 +72,11 @@ class LlmServiceFactory:
             if value:
                 return value
         return provider.default_base_url
+
+    def timeouts_for(self, provider_id: str, model: ModelInfo | None = None) -> Timeouts:
+        if self._explicit_timeouts is not None:
+            return self._explicit_timeouts
+        return self.config.timeouts_for(provider_id, model.id if model else None)
 
     def map_error(self, provider_id: str, error: BaseException) -> LiminalError:
         mapped = self.plugins.pm.hook.liminal_map_error(provider_id=provider_id, error=error)
@@ -89,7 +100,7 @@ class LlmServiceFactory:
 
         context = ServiceContext(
             provider=provider,
-            timeouts=self.timeouts,
+            timeouts=self.timeouts_for(provider.id),
             model_info=self.model,
             base_url=self.base_url(provider),
             default_key=default_key,  # type: ignore[arg-type]
@@ -102,8 +113,14 @@ class LlmServiceFactory:
             map_error=self.map_error,
             keys=self.keys,
             policy=self.policy,
-            timeouts=self.timeouts,
+            timeouts=self.timeouts_for(provider.id),
             on_retry=self.on_retry,
+            breaker=CircuitBreaker(
+                provider.id,
+                failures=self.config.circuit.failures,
+                cooldown=self.config.circuit.cooldown,
+            ),
+            timeouts_for=lambda model: self.timeouts_for(provider.id, model),
         )
         self._services[provider_id] = managed
         return managed

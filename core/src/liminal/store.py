@@ -115,17 +115,24 @@ class ConversationStore:
         return self.add(cid, Message(Role.ASSISTANT, "", model), status="streaming")
 
     def update_answer(
-        self, message_id: int, text: str, status: str, usage: Usage | None = None
+        self,
+        message_id: int,
+        text: str,
+        status: str,
+        usage: Usage | None = None,
+        model: str | None = None,
     ) -> None:
+        """Record what arrived; ``model`` when another model (a fallback) answered."""
         self._db.execute(
             "UPDATE messages SET content = ?, status = ?, input_tokens = ?, output_tokens = ?,"
-            " finished = ? WHERE id = ?",
+            " finished = ?, model = COALESCE(?, model) WHERE id = ?",
             (
                 text,
                 status,
                 usage.input if usage else None,
                 usage.output if usage else None,
                 time.time(),
+                model,
                 message_id,
             ),
         )

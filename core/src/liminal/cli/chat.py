@@ -48,7 +48,7 @@ def chat(
 ) -> None:
     """Chat with a model; the conversation is stored and survives model switches."""
     from liminal.cli.prompt import parse_option_value
-    from liminal.cli.run import notify_retry
+    from liminal.cli.run import fallback_chain, notify_retry
     from liminal.cli.turn import build_request, stream_turn
     from liminal.factory import LlmServiceFactory
     from liminal.plugins import get_plugins
@@ -109,7 +109,7 @@ def chat(
                     click.echo(f"Unknown command {command}. {HELP}", err=True)
                 continue
             try:
-                service = factory.for_model(model.id)
+                service = fallback_chain(factory, model.id)
                 request = build_request(
                     store, cid, model, text, system=system, parameters=parameters, timeout=None
                 )

@@ -193,8 +193,10 @@ def set_key(provider: str, label: str, value: str | None) -> None:
     """
     pool, display = _pool_for(_plugins(), provider)
     check_label(label)
+    key_file = KeyFile.default()
+    key_file.read()  # a broken key file is reported before the key is asked for
     secret = _read_key(value, display)
-    KeyFile.default().set_key(pool, label, secret)
+    key_file.set_key(pool, label, secret)
     _forget(pool, label)
     click.echo(f"Saved key {label!r} for {display} ({_tail(_last4(secret))}); it is used first.")
 

@@ -39,6 +39,13 @@ def parse_option_value(raw: str) -> object:
     "-c", "--continue", "continue_latest", is_flag=True, help="Continue the latest conversation."
 )
 @click.option("--cid", metavar="ID", help="Continue the conversation with this id.")
+@click.option(
+    "--fallback",
+    "fallbacks",
+    multiple=True,
+    metavar="MODEL",
+    help="Model to use if MODEL fails before answering (repeatable, in order).",
+)
 def prompt(
     text: str | None,
     model_name: str | None,
@@ -50,6 +57,7 @@ def prompt(
     timeout: float | None,
     continue_latest: bool,
     cid: str | None,
+    fallbacks: tuple[str, ...],
 ) -> None:
     """Send TEXT (or standard input) to a model and print the answer."""
     from liminal.cli.run import run_prompt
@@ -71,6 +79,7 @@ def prompt(
         timeout=timeout,
         continue_latest=continue_latest,
         cid=cid,
+        fallbacks=fallbacks,
     )
     if as_json:
         echo_json(result)

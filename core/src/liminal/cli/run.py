@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from liminal.retry import RetryNotice
 
+if TYPE_CHECKING:
+    from liminal.factory import LlmServiceFactory
+    from liminal.fallback import FallbackChain, FallbackNotice
+
 
 def notify_retry(notice: RetryNotice) -> None:
     click.echo(notice.describe(), err=True)
+
+
+def notify_fallback(notice: FallbackNotice) -> None:
+    click.echo(notice.describe(), err=True)
+
+
+def fallback_chain(
+    factory: LlmServiceFactory, model_id: str, extra: tuple[str, ...] = ()
+) -> FallbackChain:
+    """``--fallback`` models first, then the ones config.json names for ``model_id``."""
+    from liminal.fallback import FallbackChain
+
+    configured = factory.config.fallbacks.get(model_id, [])
+    return FallbackChain(factory, [*extra, *configured], on_fallback=notify_fallback)
 
 
 def run_prompt(
@@ -25,6 +43,7 @@ def run_prompt(
     timeout: float | None,
     continue_latest: bool = False,
     cid: str | None = None,
+    fallbacks: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Send one prompt; stream text to stdout when ``stream``; return the JSON form."""
     from liminal.cli.turn import build_request, complete_turn, stream_turn
@@ -45,9 +64,8 @@ def run_prompt(
     else:
         cid = store.new_conversation(system)
     keys = ApiKeyManager()
-    service = LlmServiceFactory(plugins=loaded, keys=keys, on_retry=notify_retry).for_model(
-        model.id
-    )
+    factory = LlmServiceFactory(plugins=loaded, keys=keys, on_retry=notify_retry)
+    service = factory.for_model(model.id)
     if key is not None:
         keys.set_explicit(service.key_pool(model), Secret(key))
     request = build_request(
@@ -55,7 +73,8 @@ def run_prompt(
     )
     try:
         if stream:
-            data = asyncio.run(stream_turn(service, store, cid, request))
+            chain = fallback_chain(factory, model.id, fallbacks)
+            data = asyncio.run(stream_turn(chain, store, cid, request))
         else:
             data = asyncio.run(complete_turn(service, store, cid, request))
     finally:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, TextIO
+from collections.abc import AsyncIterator
+from typing import Any, Protocol, TextIO
 
 import click
 
@@ -18,6 +19,7 @@ from liminal.types import (
     Message,
     ModelInfo,
     Role,
+    StreamEvent,
     TextDelta,
     Usage,
 )
@@ -67,8 +69,12 @@ def build_request(
     )
 
 
+class Streamer(Protocol):
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]: ...
+
+
 async def stream_turn(
-    service: ManagedService,
+    service: Streamer,
     store: ConversationStore,
     cid: str,
     request: ChatRequest,
@@ -100,11 +106,16 @@ async def stream_turn(
             out.flush()
         raise error
     finally:
-        store.update_answer(answer_id, "".join(pieces), status, usage)
+        answered_by = getattr(service, "answered_by", None) or request.model
+        store.update_answer(answer_id, "".join(pieces), status, usage, model=answered_by)
     if pieces and not pieces[-1].endswith("\n"):
         out.write("\n")
     out.flush()
-    return _finished(request, "".join(pieces), finish, usage, cid)
+    if answered_by != request.model:
+        click.echo(f"(answered by {answered_by})", err=True)
+    data = _finished(request, "".join(pieces), finish, usage, cid)
+    data["model"] = answered_by
+    return data
 
 
 def _finished(

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from liminal import ErrorCode, LiminalError
 from liminal.mapping import error_from_body, error_from_http, transport_error
+
+if TYPE_CHECKING:
+    import anthropic
+
+
+def _spend_limit(error: anthropic.APIStatusError) -> bool:
+    """A 429 that needs money, not a wait: Anthropic names spend limits in the stable
+    ``error.details.error_code`` (``enforced_spend_limit_reached``...), not in the type."""
+    detail = getattr(error, "error_code", None) or ""
+    return "spend_limit" in detail
 
 
 def map_anthropic_error(provider_id: str, error: BaseException) -> LiminalError | None:
@@ -38,6 +50,8 @@ def map_anthropic_error(provider_id: str, error: BaseException) -> LiminalError 
             message=error.api_message or error.message,
             request_id=error.request_id,
         )
+        if mapped.code is ErrorCode.RATE_LIMITED and _spend_limit(error):
+            mapped = mapped.evolve(code=ErrorCode.QUOTA_EXHAUSTED, hint=None)
     elif isinstance(error, anthropic.APIError):  # an `error` event inside a 200 stream
         body = error.body if error.body is not None else {"message": error.message}
         mapped = error_from_body(body, provider=provider_id)

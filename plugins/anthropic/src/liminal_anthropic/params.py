@@ -10,7 +10,7 @@ from liminal import ChatRequest, ModelInfo, Role
 #: (the SDK refuses non-streaming calls whose budget could outlast its 10-minute limit).
 DEFAULT_MAX_TOKENS = 8192
 
-_SAME_NAME = ("temperature", "top_p", "top_k")
+_SAMPLING = ("temperature", "top_p", "top_k")
 
 
 def messages_and_system(request: ChatRequest) -> tuple[list[dict[str, str]], str | None]:
@@ -46,9 +46,13 @@ def message_arguments(model: ModelInfo, request: ChatRequest) -> dict[str, Any]:
     }
     if system:
         arguments["system"] = system
-    for name in _SAME_NAME:
-        if name in params:
-            arguments[name] = params[name]
+    # anthropic 2.x dropped the sampling keywords from ``messages.create``; the API still
+    # takes them on the models that accept them (the catalog lists which), in the body.
+    sampling = {name: params[name] for name in _SAMPLING if name in params}
+    if "temperature" in sampling:
+        sampling.pop("top_p", None)  # recent models refuse both at once: temperature wins
+    if sampling:
+        arguments["extra_body"] = sampling
     if "stop" in params:
         stop = params["stop"]
         arguments["stop_sequences"] = [stop] if isinstance(stop, str) else stop

@@ -18,7 +18,6 @@ from liminal import (
 )
 from liminal.service import ServiceContext
 from liminal.streaming import ended_early, guard_malformed
-
 from liminal_anthropic.params import message_arguments
 
 if TYPE_CHECKING:
@@ -99,6 +98,8 @@ class AnthropicService:
                     input_tokens = _input_tokens(event.message.usage)
                 elif kind == "message_delta":
                     stop_reason = event.delta.stop_reason or stop_reason
+                    # Cumulative counts; when the input side is here too, it is the final one.
+                    input_tokens = _input_tokens(event.usage) or input_tokens
                     output_tokens = event.usage.output_tokens or output_tokens
                 elif kind == "message_stop":
                     stopped = True

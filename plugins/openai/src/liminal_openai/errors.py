@@ -15,11 +15,18 @@ def map_openai_error(provider_id: str, error: BaseException) -> LiminalError | N
             ErrorCode.TIMEOUT, f"{provider_id}: the request timed out", provider=provider_id
         )
     elif isinstance(error, openai.APIConnectionError):
+        import httpx2
+
         cause = error.__cause__
         detail = f" ({type(cause).__name__})" if cause is not None else ""
+        # The SDK raises this for a refused connection and for one dropped mid-answer alike.
+        if cause is None or isinstance(cause, httpx2.ConnectError):
+            what = "could not connect to"
+        else:
+            what = "lost the connection to"
         mapped = LiminalError(
             ErrorCode.NETWORK,
-            f"{provider_id}: could not connect to {error.request.url.host}{detail}",
+            f"{provider_id}: {what} {error.request.url.host}{detail}",
             provider=provider_id,
         )
     elif isinstance(error, openai.APIResponseValidationError):

@@ -1,0 +1,224 @@
+"""Raw openai SDK vs Liminal, same request, same server: interleaved pairs of single streams.
+
+Per stream: time to first token (call start to the first non-empty text chunk) and chunk
+throughput (text chunks per second from the first to the last text chunk), both wall clock;
+and the client's CPU time (this thread's) before the first token and per chunk, which other
+processes on the machine cannot inflate. Pairs alternate which side goes first. Differences
+are medians over pairs, with a 95 % bootstrap interval (pairs resampled).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from env import liminal_env
+
+__all__ = ["PairedResult", "Sample", "measure"]
+
+PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."
+MODEL = "gpt-4o-mini"  # an OpenAI catalog model: Liminal sends it to OPENAI_BASE_URL
+SEED = 42
+WARMUP = 3
+STREAM_TIMEOUT = 60.0
+BOOTSTRAP = 2000
+
+
+@dataclass
+class Sample:
+    ttft_ms: float
+    chunks: int
+    chunks_per_s: float
+    text: str
+    #: Client CPU time from the call to the first text chunk.
+    ttft_cpu_ms: float
+    #: Client CPU time per chunk, from the first to the last text chunk.
+    cpu_us_per_chunk: float
+
+
+def _median(samples: list[Sample], attr: str) -> float:
+    return statistics.median(getattr(s, attr) for s in samples)
+
+
+@dataclass
+class PairedResult:
+    pairs: int
+    max_tokens: int
+    raw: list[Sample]
+    liminal: list[Sample]
+
+    def median(self, side: str, attr: str) -> float:
+        return _median(getattr(self, side), attr)
+
+    def quartiles(self, side: str, attr: str) -> tuple[float, float]:
+        values = [getattr(s, attr) for s in getattr(self, side)]
+        q = statistics.quantiles(values, n=4, method="inclusive")
+        return q[0], q[2]
+
+    # The differences are medians over pairs: the two streams of a pair run a second apart,
+    # so load that comes and goes on the machine mostly cancels out within a pair.
+
+    @staticmethod
+    def _throughput_change(raw: list[Sample], liminal: list[Sample]) -> float:
+        ratios = [m.chunks_per_s / r.chunks_per_s for r, m in zip(raw, liminal, strict=True)]
+        return (statistics.median(ratios) - 1) * 100
+
+    @staticmethod
+    def _ttft_added(raw: list[Sample], liminal: list[Sample]) -> float:
+        return statistics.median(m.ttft_ms - r.ttft_ms for r, m in zip(raw, liminal, strict=True))
+
+    @property
+    def throughput_change_pct(self) -> float:
+        """Median over pairs of Liminal's chunk throughput relative to the raw SDK's, in %
+        (negative: slower)."""
+        return self._throughput_change(self.raw, self.liminal)
+
+    @property
+    def ttft_added_ms(self) -> float:
+        return self._ttft_added(self.raw, self.liminal)
+
+    @property
+    def cpu_us_per_chunk_added(self) -> float:
+        return self.median("liminal", "cpu_us_per_chunk") - self.median("raw", "cpu_us_per_chunk")
+
+    @property
+    def ttft_cpu_added_ms(self) -> float:
+        return self.median("liminal", "ttft_cpu_ms") - self.median("raw", "ttft_cpu_ms")
+
+    def implied_throughput_change_pct(self, cpu_us_added: float) -> float:
+        """The throughput change if ``cpu_us_added`` (Liminal's extra client CPU per chunk)
+        were added to every raw chunk interval, as when client and server share the cores."""
+        interval_us = 1e6 / self.median("raw", "chunks_per_s")
+        return -cpu_us_added / (interval_us + cpu_us_added) * 100
+
+    def interval(self, which: str) -> tuple[float, float]:
+        """95 % paired-bootstrap interval of ``throughput_change_pct`` or ``ttft_added_ms``."""
+        stat = self._throughput_change if which == "throughput" else self._ttft_added
+        rng = random.Random(SEED)
+        n = len(self.raw)
+        values = []
+        for _ in range(BOOTSTRAP):
+            picks = [rng.randrange(n) for _ in range(n)]
+            values.append(stat([self.raw[i] for i in picks], [self.liminal[i] for i in picks]))
+        values.sort()
+        return values[int(0.025 * BOOTSTRAP)], values[int(0.975 * BOOTSTRAP) - 1]
+
+    @property
+    def client_bound_throughput_change_pct(self) -> float:
+        """The throughput change when the client's CPU is the bottleneck."""
+        raw = self.median("raw", "cpu_us_per_chunk")
+        return -self.cpu_us_per_chunk_added / (raw + self.cpu_us_per_chunk_added) * 100
+
+    @property
+    def same_text(self) -> bool:
+        return len({s.text for s in self.raw + self.liminal}) == 1
+
+    @property
+    def chunk_counts(self) -> list[int]:
+        return sorted({s.chunks for s in self.raw + self.liminal})
+
+
+class Clock:
+    """Wall and thread-CPU stamps of one stream."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.first: tuple[float, float] | None = None
+        self.last: tuple[float, float] = (0.0, 0.0)
+        self.started = (time.perf_counter(), time.thread_time())
+
+    def text(self, text: str) -> None:
+        self.last = (time.perf_counter(), time.thread_time())
+        if self.first is None:
+            self.first = self.last
+        self.texts.append(text)
+
+    def sample(self) -> Sample:
+        count = len(self.texts)
+        if self.first is None or count < 2:
+            raise RuntimeError(f"the stream produced {count} text chunks; need at least 2")
+        (wall0, cpu0), (wall1, cpu1), (wall2, cpu2) = self.started, self.first, self.last
+        return Sample(
+            ttft_ms=(wall1 - wall0) * 1000,
+            chunks=count,
+            chunks_per_s=(count - 1) / (wall2 - wall1),
+            text="".join(self.texts),
+            ttft_cpu_ms=(cpu1 - cpu0) * 1000,
+            cpu_us_per_chunk=(cpu2 - cpu1) / (count - 1) * 1e6,
+        )
+
+
+def _raw_runner(base_url: str, api_key: str, max_tokens: int) -> Callable[[], Awaitable[Sample]]:
+    import openai
+
+    client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0)
+
+    async def once() -> Sample:
+        clock = Clock()
+        stream = await client.chat.completions.create(
+            model=MODEL,
+            messages=[{"role": "user", "content": PROMPT}],
+            temperature=0,
+            seed=SEED,
+            max_tokens=max_tokens,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        async for chunk in stream:
+            for choice in chunk.choices:
+                text = choice.delta.content if choice.delta is not None else None
+                if text:
+                    clock.text(text)
+        return clock.sample()
+
+    return once
+
+
+def _liminal_runner(max_tokens: int) -> Callable[[], Awaitable[Sample]]:
+    from liminal import ChatRequest, Message, Role, TextDelta
+    from liminal.factory import LlmServiceFactory
+
+    service = LlmServiceFactory().for_model(MODEL)
+    request = ChatRequest(
+        model=MODEL,
+        messages=(Message(Role.USER, PROMPT),),
+        parameters={"temperature": 0, "seed": SEED, "max_tokens": max_tokens},
+    )
+
+    async def once() -> Sample:
+        clock = Clock()
+        async for event in service.stream(request):
+            if isinstance(event, TextDelta):
+                clock.text(event.text)
+        return clock.sample()
+
+    return once
+
+
+async def _pairs(
+    base_url: str, api_key: str, pairs: int, max_tokens: int
+) -> tuple[list[Sample], list[Sample]]:
+    raw_once = _raw_runner(base_url, api_key, max_tokens)
+    liminal_once = _liminal_runner(max_tokens)
+    for _ in range(WARMUP):  # imports, clients, connections, the server's prompt cache
+        await asyncio.wait_for(raw_once(), STREAM_TIMEOUT)
+        await asyncio.wait_for(liminal_once(), STREAM_TIMEOUT)
+    raw: list[Sample] = []
+    liminal: list[Sample] = []
+    for i in range(pairs):
+        order = [(raw_once, raw), (liminal_once, liminal)]
+        for once, sink in order if i % 2 == 0 else reversed(order):
+            sink.append(await asyncio.wait_for(once(), STREAM_TIMEOUT))
+    return raw, liminal
+
+
+def measure(base_url: str, api_key: str, pairs: int, max_tokens: int) -> PairedResult:
+    if not base_url.startswith("http://127.0.0.1:"):
+        raise ValueError("benchmarks only talk to 127.0.0.1")
+    with liminal_env(OPENAI_BASE_URL=base_url, OPENAI_API_KEY=api_key):
+        raw, liminal = asyncio.run(_pairs(base_url, api_key, pairs, max_tokens))
+    return PairedResult(pairs, max_tokens, raw, liminal)

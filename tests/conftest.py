@@ -1,0 +1,63 @@
+"""Fixtures for the real test peers on 127.0.0.1 (DESIGN.md §9, docs/development/test-peers.md).
+
+- ``llama_server``: llama.cpp's ``llama-server`` with SmolLM2-135M, keys ``K1`` and ``K2``,
+  started once per session.
+- ``mock_server`` / ``faults``: llmock behind our fault front; ``faults`` resets it for each test.
+
+Neither fixture touches environment variables. llmock's own pytest plugin is loaded too, but
+only its ``llmock`` fixture sets ``OPENAI_BASE_URL`` and friends, and nothing here uses it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+_TESTS = Path(__file__).resolve().parent
+_LOCAL_SRC = _TESTS.parent / "plugins" / "local" / "src"
+
+# Import-mode independent: the helpers beside this file, and the local plugin from its source
+# tree when it is not installed.
+if str(_TESTS) not in sys.path:
+    sys.path.insert(0, str(_TESTS))
+if importlib.util.find_spec("liminal_local") is None:
+    sys.path.insert(0, str(_LOCAL_SRC))
+
+if TYPE_CHECKING:
+    from faults import Faults
+    from faultserver import FaultServer
+    from liminal_local.server import LlamaServer
+
+
+@pytest.fixture(scope="session")
+def llama_server() -> Iterator[LlamaServer]:
+    """A running ``llama-server`` (2 slots, 4096 tokens of context, 2 threads)."""
+    from liminal_local.server import LlamaServer
+
+    server = LlamaServer(api_keys=("K1", "K2"), ctx_size=4096, parallel=2, threads=2)
+    with server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def mock_server() -> Iterator[FaultServer]:
+    """llmock behind the fault front, for the whole session."""
+    from faultserver import FaultServer
+
+    with FaultServer() as server:
+        yield server
+
+
+@pytest.fixture
+def faults(mock_server: FaultServer) -> Iterator[Faults]:
+    """A clean mock server for this test: no scripted fault, no recorded request."""
+    from faults import Faults
+
+    handle = Faults(mock_server).reset()
+    yield handle
+    mock_server.reset()  # also cuts connections the test left open, e.g. a stalled stream

@@ -1,0 +1,332 @@
+"""Fakes for the Anthropic plugin's unit tests: the real SDK over ``httpx2.MockTransport``.
+
+anthropic 2.x speaks httpx2, so respx and pytest-httpx never see its requests; the fake server
+is a handler function plugged into the SDK through ``http_client=`` (DESIGN.md §9). The SDK
+sends the key as ``Authorization: Bearer``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any
+
+import httpx2
+
+from liminal import Capabilities, ModelInfo, Secret
+from liminal.client import ManagedService
+from liminal.factory import LlmServiceFactory
+from liminal.keys import ApiKeyManager
+from liminal.plugins import Plugins
+from liminal.registry import ModelRegistry, ProviderRegistry
+from liminal.retry import RetryNotice, RetryPolicy
+from liminal.service import ServiceContext, Timeouts
+from liminal_anthropic.catalog import MODELS
+from liminal_anthropic.plugin import PROVIDER
+from liminal_anthropic.service import AnthropicService
+
+BASE_URL = "https://api.anthropic.test"
+PROXY_URL = "http://claude-proxy.test:8080"
+UNIT_KEY = "sk-ant-unit-test-key-0001"
+MODEL = "claude-sonnet-4-6"
+
+#: A model a third party adds on its own Anthropic-compatible server.
+PROXIED_MODEL = ModelInfo(
+    id="claude-proxied",
+    provider="anthropic",
+    display_name="Claude via a proxy",
+    context_window=200_000,
+    max_output_tokens=4096,
+    capabilities=Capabilities(streaming=True),
+    parameters=("max_tokens", "stop", "temperature"),
+    base_url=PROXY_URL,
+)
+
+Handler = Callable[[httpx2.Request], httpx2.Response]
+
+
+def model_registry(*extra: ModelInfo) -> ModelRegistry:
+    providers = ProviderRegistry()
+    providers.add(PROVIDER)
+    models = ModelRegistry(providers)
+    for model in (*MODELS, *extra):
+        models.add(model)
+    return models
+
+
+# -- the wire format ---------------------------------------------------------------------------
+
+
+def message_start(input_tokens: int = 9, *, cache_read: int = 0, cache_write: int = 0) -> dict:
+    usage: dict[str, Any] = {"input_tokens": input_tokens, "output_tokens": 1}
+    if cache_read:
+        usage["cache_read_input_tokens"] = cache_read
+    if cache_write:
+        usage["cache_creation_input_tokens"] = cache_write
+    message = {
+        "id": "msg_unit",
+        "type": "message",
+        "role": "assistant",
+        "content": [],
+        "model": MODEL,
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": usage,
+    }
+    return {"type": "message_start", "message": message}
+
+
+def block_start(index: int = 0, kind: str = "text") -> dict:
+    block: dict[str, Any] = {"type": kind}
+    if kind == "text":
+        block["text"] = ""
+    elif kind == "thinking":
+        block.update(thinking="", signature="")
+    elif kind == "tool_use":
+        block.update(id="toolu_unit", name="lookup", input={})
+    return {"type": "content_block_start", "index": index, "content_block": block}
+
+
+def text_delta(text: str, index: int = 0) -> dict:
+    return {
+        "type": "content_block_delta",
+        "index": index,
+        "delta": {"type": "text_delta", "text": text},
+    }
+
+
+def thinking_delta(thinking: str, index: int = 0) -> dict:
+    delta = {"type": "thinking_delta", "thinking": thinking}
+    return {"type": "content_block_delta", "index": index, "delta": delta}
+
+
+def json_delta(partial_json: str, index: int = 0) -> dict:
+    delta = {"type": "input_json_delta", "partial_json": partial_json}
+    return {"type": "content_block_delta", "index": index, "delta": delta}
+
+
+def block_stop(index: int = 0) -> dict:
+    return {"type": "content_block_stop", "index": index}
+
+
+def message_delta(
+    stop_reason: str | None = "end_turn", output_tokens: int = 3, **input_usage: int
+) -> dict:
+    """``input_usage``: the cumulative input counts the API may repeat here (``input_tokens``,
+    ``cache_read_input_tokens``...)."""
+    return {
+        "type": "message_delta",
+        "delta": {"stop_reason": stop_reason, "stop_sequence": None},
+        "usage": {"output_tokens": output_tokens, **input_usage},
+    }
+
+
+def message_stop() -> dict:
+    return {"type": "message_stop"}
+
+
+def ping() -> dict:
+    return {"type": "ping"}
+
+
+def error_event(kind: str = "overloaded_error", message: str = "Overloaded") -> dict:
+    return {"type": "error", "error": {"type": kind, "message": message}}
+
+
+def answer_events(*texts: str, stop_reason: str = "end_turn", output_tokens: int = 3) -> list[dict]:
+    """A whole, well-formed answer as Messages API stream events."""
+    return [
+        message_start(),
+        block_start(),
+        *(text_delta(text) for text in texts),
+        block_stop(),
+        message_delta(stop_reason, output_tokens),
+        message_stop(),
+    ]
+
+
+def sse(*events: dict[str, Any] | str) -> bytes:
+    """An SSE body: ``event: <type>`` and ``data: <json>`` (a string is sent as is)."""
+    parts = []
+    for event in events:
+        if isinstance(event, str):
+            parts.append(f"event: content_block_delta\ndata: {event}\n\n")
+        else:
+            parts.append(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n")
+    return "".join(parts).encode()
+
+
+def message(
+    *blocks: dict[str, Any] | str,
+    stop_reason: str | None = "end_turn",
+    input_tokens: int = 11,
+    output_tokens: int = 2,
+    cache_read: int | None = None,
+    cache_write: int | None = None,
+) -> dict[str, Any]:
+    """A non-streamed ``message``; a string block is a text block."""
+    content = [{"type": "text", "text": b} if isinstance(b, str) else b for b in blocks]
+    usage: dict[str, Any] = {"input_tokens": input_tokens, "output_tokens": output_tokens}
+    if cache_read is not None:
+        usage["cache_read_input_tokens"] = cache_read
+    if cache_write is not None:
+        usage["cache_creation_input_tokens"] = cache_write
+    return {
+        "id": "msg_unit",
+        "type": "message",
+        "role": "assistant",
+        "content": content,
+        "model": MODEL,
+        "stop_reason": stop_reason,
+        "stop_sequence": None,
+        "usage": usage,
+    }
+
+
+def error_body(message: str, *, kind: str) -> dict[str, Any]:
+    """Anthropic's error envelope."""
+    return {"type": "error", "error": {"type": kind, "message": message}}
+
+
+class TrackedStream(httpx2.AsyncByteStream):
+    """A streamed response body that remembers whether the client closed it.
+
+    ``fail`` is raised after the parts, as a transport raises when the connection drops.
+    """
+
+    def __init__(self, parts: Iterable[bytes], fail: BaseException | None = None) -> None:
+        self._parts = list(parts)
+        self._fail = fail
+        self.sent = 0
+        self.closed = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for part in self._parts:
+            self.sent += 1
+            yield part
+        if self._fail is not None:
+            raise self._fail
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+class MockApi:
+    """A fake Messages API: a queue of responses (or a handler) and a log of requests."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx2.Request] = []
+        self._queue: list[httpx2.Response | Handler | BaseException] = []
+        self.clients: list[httpx2.AsyncClient] = []
+
+    # -- scripting ------------------------------------------------------------------------
+
+    def reply(self, *responses: httpx2.Response | Handler | BaseException) -> MockApi:
+        """Queue answers for the next requests; the last one repeats."""
+        self._queue.extend(responses)
+        return self
+
+    def json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> MockApi:
+        return self.reply(httpx2.Response(status, json=body, headers=headers))
+
+    def error(
+        self, status: int, message: str, *, kind: str, headers: dict[str, str] | None = None
+    ) -> MockApi:
+        return self.json(error_body(message, kind=kind), status=status, headers=headers)
+
+    def stream(self, body: bytes | TrackedStream) -> MockApi:
+        headers = {"content-type": "text/event-stream", "request-id": "req_stream"}
+        if isinstance(body, TrackedStream):
+            return self.reply(httpx2.Response(200, headers=headers, stream=body))
+        return self.reply(httpx2.Response(200, headers=headers, content=body))
+
+    def handle(self, request: httpx2.Request) -> httpx2.Response:
+        self.requests.append(request)
+        if not self._queue:
+            raise AssertionError(f"unexpected request {request.method} {request.url}")
+        answer = self._queue.pop(0) if len(self._queue) > 1 else self._queue[0]
+        if isinstance(answer, BaseException):
+            raise answer
+        if callable(answer) and not isinstance(answer, httpx2.Response):
+            return answer(request)
+        return answer
+
+    # -- inspection -----------------------------------------------------------------------
+
+    def body(self, index: int = -1) -> dict[str, Any]:
+        return json.loads(self.requests[index].content)  # type: ignore[no-any-return]
+
+    def authorization(self, index: int = -1) -> str | None:
+        return self.requests[index].headers.get("authorization")
+
+    # -- the service under test -----------------------------------------------------------
+
+    def http_client(self) -> httpx2.AsyncClient:
+        client = httpx2.AsyncClient(transport=httpx2.MockTransport(self.handle))
+        self.clients.append(client)
+        return client
+
+    def service(
+        self,
+        *,
+        base_url: str | None = BASE_URL,
+        key: str | None = UNIT_KEY,
+        timeouts: Timeouts | None = None,
+        extra_models: tuple[ModelInfo, ...] = (PROXIED_MODEL,),
+    ) -> AnthropicService:
+        models = model_registry(*extra_models)
+        secret = Secret(key) if key is not None else None
+        context = ServiceContext(
+            provider=PROVIDER,
+            timeouts=timeouts or Timeouts(),
+            model_info=models.resolve,
+            base_url=base_url,
+            default_key=lambda: secret,
+        )
+        return AnthropicService(context, http_client=self.http_client())
+
+    def managed(
+        self,
+        *,
+        keys: ApiKeyManager | None = None,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        on_retry: Callable[[RetryNotice], None] | None = None,
+    ) -> ManagedService:
+        """The core's wrapper (keys, retries, error hooks) around a service on this fake.
+
+        Built by a real ``LlmServiceFactory`` (so the base URL comes from the environment and
+        errors go through the plugin hooks); ``sleep`` replaces the waits between attempts.
+        """
+        factory = LlmServiceFactory(
+            plugins=Plugins(),
+            keys=keys or ApiKeyManager({"anthropic": Secret(UNIT_KEY)}),
+            policy=policy or RetryPolicy(max_attempts=3, base=0.001, cap=0.01),
+        )
+        built = factory.for_provider("anthropic")
+        assert isinstance(built.service, AnthropicService)
+        service = AnthropicService(built.service.context, http_client=self.http_client())
+        return ManagedService(
+            provider=built.provider,
+            service=service,
+            resolve=factory.model,
+            map_error=factory.map_error,
+            keys=factory.keys,
+            policy=factory.policy,
+            on_retry=on_retry,
+            sleep=_no_wait if sleep is None else sleep,
+        )
+
+    async def aclose(self) -> None:
+        for client in self.clients:
+            await client.aclose()
+
+
+async def _no_wait(seconds: float) -> None:
+    return None
+
+
+async def drain(events: AsyncIterator[Any], into: list[Any]) -> None:
+    """Consume a stream into ``into``; what arrived stays there if the stream raises."""
+    async for event in events:
+        into.append(event)

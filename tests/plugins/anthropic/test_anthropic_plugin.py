@@ -1,0 +1,104 @@
+"""The plugin's hook implementations (liminal_anthropic/plugin.py) and its start-up cost."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import liminal_anthropic
+from liminal.factory import LlmServiceFactory, load_service_class
+from liminal.plugins import Plugins
+from liminal.registry import ModelRegistry, ProviderRegistry
+from liminal_anthropic import plugin
+from liminal_anthropic.catalog import MODELS
+from liminal_anthropic.service import AnthropicService
+
+
+def test_public_surface() -> None:
+    assert liminal_anthropic.__all__ == ["__version__"]
+    assert liminal_anthropic.__version__ == "0.1.0"
+
+
+def test_provider_info() -> None:
+    provider = plugin.PROVIDER
+    assert provider.id == "anthropic"
+    assert provider.key_env_var == "ANTHROPIC_API_KEY"
+    assert provider.base_url_env_var == "ANTHROPIC_BASE_URL"
+    assert provider.default_base_url == "https://api.anthropic.com"  # the SDK appends /v1
+    assert provider.requires_key
+    assert load_service_class(provider.service) is AnthropicService
+
+
+def test_register_providers_and_models() -> None:
+    providers = ProviderRegistry()
+    plugin.liminal_register_providers(providers)
+    assert [p.id for p in providers] == ["anthropic"]
+    models = ModelRegistry(providers)
+    plugin.liminal_register_models(models)
+    assert [m.id for m in models] == [m.id for m in MODELS]
+
+
+def test_the_entry_point_loads_the_plugin() -> None:
+    loaded = Plugins()
+    assert loaded.pm.get_plugin("anthropic") is plugin
+    assert loaded.failures == []
+    assert loaded.models.resolve("claude-sonnet").provider == "anthropic"
+    record = next(r for r in loaded.records() if r.name == "anthropic")
+    assert record.distribution == "liminal-anthropic"
+    assert set(record.hooks) == {
+        "liminal_map_error",
+        "liminal_register_models",
+        "liminal_register_providers",
+    }
+
+
+def test_the_plugin_can_be_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIMINAL_DISABLE_PLUGINS", "liminal-anthropic")
+    loaded = Plugins()
+    assert loaded.pm.get_plugin("anthropic") is None
+    assert "anthropic" not in loaded.providers
+
+
+def test_the_factory_builds_the_service_for_every_alias() -> None:
+    factory = LlmServiceFactory(plugins=Plugins())
+    managed = factory.for_model("claude-haiku")
+    assert isinstance(managed.service, AnthropicService)
+    assert factory.for_model("claude-opus-4-5") is managed  # built once per provider
+
+
+_NO_SDK = """
+import sys
+{body}
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("anthropic", "httpx2", "httpx"))
+print(",".join(heavy))
+"""
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "import liminal_anthropic.plugin",
+        # Everything `liminal models list` needs: the registries with every hook called.
+        "from liminal.plugins import get_plugins\n"
+        "p = get_plugins()\n"
+        "assert p.models.resolve('claude-sonnet').id == 'claude-sonnet-5-5'",
+        # Building the service for a model happens before any request: still no SDK.
+        "from liminal.factory import LlmServiceFactory\n"
+        "LlmServiceFactory().for_model('claude-sonnet')",
+    ],
+    ids=["import", "register-everything", "build-the-service"],
+)
+def test_registration_never_imports_the_sdk(tmp_path: Path, body: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _NO_SDK.format(body=body)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"LIMINAL_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

@@ -1,0 +1,55 @@
+"""The built-in OpenAI model catalog (liminal_openai/catalog.py)."""
+
+from __future__ import annotations
+
+import pytest
+from openai_fakes import model_registry
+
+from liminal import ErrorCode, LiminalError, ModelInfo
+from liminal.parameters import check_parameters
+from liminal_openai.catalog import CHAT_PARAMETERS, MODELS, REASONING_MODELS, REASONING_PARAMETERS
+
+
+def test_ids_and_aliases_are_unique_and_all_register() -> None:
+    registry = model_registry()
+    assert len(registry) == len(MODELS)
+    names = [name for m in MODELS for name in (m.id, *m.aliases)]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.id)
+def test_model_is_well_formed(model: ModelInfo) -> None:
+    assert model.provider == "openai"
+    assert model.display_name
+    assert 0 < model.max_output_tokens <= model.context_window
+    assert model.capabilities.streaming
+    assert model.base_url is None
+    assert model.key_env_var is None
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.id)
+def test_reasoning_models_refuse_sampling_parameters(model: ModelInfo) -> None:
+    reasoning = model.id in REASONING_MODELS
+    assert model.capabilities.reasoning is reasoning
+    if reasoning:
+        assert model.parameters == REASONING_PARAMETERS
+        for name in ("temperature", "top_p", "stop"):
+            with pytest.raises(LiminalError) as caught:
+                check_parameters(model, {name: 1}, provider="openai")
+            assert caught.value.code is ErrorCode.INVALID_REQUEST
+    else:
+        assert set(model.parameters) <= set(CHAT_PARAMETERS)
+        assert "temperature" in model.parameters
+
+
+def test_aliases_resolve_to_their_model() -> None:
+    registry = model_registry()
+    assert registry.resolve("4o").id == "gpt-4o"
+    assert registry.resolve("gpt-5.6").id == "gpt-5.6-sol"
+    assert registry.resolve("4t").id == "gpt-4-turbo"
+
+
+def test_models_without_json_mode_take_no_response_format_schema() -> None:
+    gpt4 = next(m for m in MODELS if m.id == "gpt-4")
+    assert "response_format" not in gpt4.parameters
+    assert not gpt4.capabilities.json_schema
