@@ -99,20 +99,12 @@ def test_prompt_streams_text(at_llama: Liminal) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_prompt_reads_stdin_and_takes_a_system_prompt(at_llama: Liminal) -> None:
-    result = at_llama(
-        "prompt", "-m", "claude-opus-4-6", "-s", "Be brief.", *FAST, stdin="Say hello"
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip()
-
-
-@pytest.mark.parametrize("how", ["env", "--key"])
 def test_a_wrong_key_is_auth_invalid_and_never_printed(at_llama: Liminal, how: str) -> None:
     args = ["prompt", "-m", "claude-sonnet", "Say hello", *SHORT]
     if how == "env":
         at_llama.env["ANTHROPIC_API_KEY"] = WRONG_KEY
     else:
+        at_llama.env.pop("ANTHROPIC_API_KEY")  # else the pool falls back to it (next test)
         args += ["--key", WRONG_KEY]
     result = at_llama(*args)
     assert result.returncode == 3
@@ -122,6 +114,14 @@ def test_a_wrong_key_is_auth_invalid_and_never_printed(at_llama: Liminal, how: s
     assert result.stdout == ""
     assert WRONG_KEY not in result.stdout + result.stderr
     assert WRONG_KEY[7:] not in result.stdout + result.stderr
+
+
+def test_a_rejected_explicit_key_falls_back_to_the_environment_key(at_llama: Liminal) -> None:
+    result = at_llama("prompt", "-m", "claude-sonnet", "--key", WRONG_KEY, "Say hello", *SHORT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()
+    assert "was rejected; trying the next key" in result.stderr
+    assert WRONG_KEY not in result.stdout + result.stderr
 
 
 def test_no_stream_json(at_llama: Liminal) -> None:
@@ -134,17 +134,6 @@ def test_no_stream_json(at_llama: Liminal) -> None:
     assert data["finish_reason"] in ("stop", "length")
     assert data["usage"]["input"] > 0
     assert 0 < data["usage"]["output"] <= 8
-
-
-def test_max_tokens_one_finishes_with_length(at_llama: Liminal) -> None:
-    result = at_llama(
-        "prompt", "-m", "claude-haiku-4-5", "--json", "-o", "max_tokens", "1",
-        "-o", "temperature", "0", "Write a long story about a dragon.",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
-    assert (data["finish_reason"], data["usage"]["output"]) == ("length", 1)
-    assert data["model"] == "claude-haiku-4-5-20251001"
 
 
 def test_a_prompt_over_the_context_exits_6(at_llama: Liminal) -> None:
@@ -200,15 +189,4 @@ def test_overloaded_mid_answer_keeps_the_text_and_exits_5(
     assert result.returncode == 5
     assert result.stdout == "Hel\n"  # what arrived was printed
     assert error_line(result.stderr).startswith("Error [OVERLOADED]: ")
-    assert faults.requests() == 1
-
-
-def test_a_stream_cut_mid_answer_keeps_the_text_and_exits_5(
-    at_faults: Liminal, faults: Faults
-) -> None:
-    faults.disconnect_mid_stream(after_chunks=5, provider="anthropic")
-    result = at_faults("prompt", "-m", "claude-sonnet", "Say hello")
-    assert result.returncode == 5
-    assert result.stdout.strip()
-    assert error_line(result.stderr).startswith("Error [STREAM_INTERRUPTED]: ")
     assert faults.requests() == 1

@@ -118,7 +118,7 @@ def test_ctrl_c_mid_stream_stops_the_server(env: dict[str, str]) -> None:
         started = llama_server_pids() - before
         assert started, "the local server was not running during the stream"
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
+        _, err = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()

@@ -9,7 +9,7 @@ import attrs
 from liminal.breaker import OUTAGE_CODES
 from liminal.errors import ErrorCode, LiminalError
 from liminal.factory import LlmServiceFactory
-from liminal.types import ChatRequest, StreamEvent, TextDelta
+from liminal.types import ChatRequest, ChatResult, StreamEvent, TextDelta
 
 __all__ = ["FAILOVER_CODES", "FallbackChain", "FallbackNotice"]
 
@@ -61,8 +61,7 @@ class FallbackChain:
         self.answered_by: str | None = None
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        chain = [self.factory.model(request.model).id]
-        chain += [m for m in self.fallbacks if m not in chain]
+        chain = self._chain(request)
         current = request
         for index, model_id in enumerate(chain):
             self.answered_by = model_id
@@ -76,9 +75,33 @@ class FallbackChain:
                 last = index == len(chain) - 1
                 if started or last or error.code not in FAILOVER_CODES:
                     raise
-                current, dropped = self._retarget(request, chain[index + 1])
-                if self.on_fallback is not None:
-                    self.on_fallback(FallbackNotice(model_id, chain[index + 1], error, dropped))
+                current = self._next(request, chain, index, error)
+
+    async def complete(self, request: ChatRequest) -> ChatResult:
+        """The non-streaming form: the next model is tried when one fails."""
+        chain = self._chain(request)
+        current = request
+        for index, model_id in enumerate(chain):
+            self.answered_by = model_id
+            try:
+                return await self.factory.for_model(model_id).complete(current)
+            except LiminalError as error:
+                if index == len(chain) - 1 or error.code not in FAILOVER_CODES:
+                    raise
+                current = self._next(request, chain, index, error)
+        raise AssertionError("unreachable: the chain is never empty")
+
+    def _chain(self, request: ChatRequest) -> list[str]:
+        chain = [self.factory.model(request.model).id]
+        return chain + [m for m in self.fallbacks if m not in chain]
+
+    def _next(
+        self, request: ChatRequest, chain: list[str], index: int, error: LiminalError
+    ) -> ChatRequest:
+        current, dropped = self._retarget(request, chain[index + 1])
+        if self.on_fallback is not None:
+            self.on_fallback(FallbackNotice(chain[index], chain[index + 1], error, dropped))
+        return current
 
     def _retarget(self, request: ChatRequest, model_id: str) -> tuple[ChatRequest, tuple[str, ...]]:
         accepted = set(self.factory.model(model_id).parameters)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
 from cattrs.preconf.json import make_converter
 
@@ -12,7 +14,8 @@ __all__ = ["converter", "from_json", "structure", "to_json", "unstructure"]
 
 T = TypeVar("T")
 
-converter: cattrs.Converter = make_converter(omit_if_default=False)
+# forbid_extra_keys: a misspelled field in a user's file is an error, not silently ignored.
+converter: cattrs.Converter = make_converter(omit_if_default=False, forbid_extra_keys=True)
 
 
 def unstructure(value: Any) -> Any:
@@ -22,6 +25,8 @@ def unstructure(value: Any) -> Any:
 
 def structure(data: Any, cls: type[T]) -> T:
     """Build a liminal value of ``cls`` from its JSON-ready form."""
+    if attrs.has(cls) and not isinstance(data, Mapping):
+        raise TypeError(f"expected a JSON object for {cls.__name__}, got {type(data).__name__}")
     return converter.structure(data, cls)
 
 

@@ -71,12 +71,12 @@ def run_prompt(
     request = build_request(
         store, cid, model, text, system=system, parameters=parameters, timeout=timeout
     )
+    chain = fallback_chain(factory, model.id, fallbacks)
     try:
         if stream:
-            chain = fallback_chain(factory, model.id, fallbacks)
             data = asyncio.run(stream_turn(chain, store, cid, request))
         else:
-            data = asyncio.run(complete_turn(service, store, cid, request))
+            data = asyncio.run(complete_turn(chain, store, cid, request))
     finally:
         store.close()
     data["provider"] = model.provider

@@ -8,12 +8,12 @@ from typing import Any, Protocol, TextIO
 
 import click
 
-from liminal.client import ManagedService
 from liminal.context import estimate_tokens, fit_history
 from liminal.errors import ErrorCode, LiminalError
 from liminal.store import ConversationStore
 from liminal.types import (
     ChatRequest,
+    ChatResult,
     Finish,
     FinishReason,
     Message,
@@ -70,7 +70,11 @@ def build_request(
 
 
 class Streamer(Protocol):
+    """A ManagedService or a FallbackChain."""
+
     def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]: ...
+
+    async def complete(self, request: ChatRequest) -> ChatResult: ...
 
 
 async def stream_turn(
@@ -140,7 +144,7 @@ def _finished(
 
 
 async def complete_turn(
-    service: ManagedService, store: ConversationStore, cid: str, request: ChatRequest
+    service: Streamer, store: ConversationStore, cid: str, request: ChatRequest
 ) -> dict[str, Any]:
     """The non-streaming form of :func:`stream_turn`."""
     store.add(cid, request.messages[-1])
@@ -150,8 +154,12 @@ async def complete_turn(
     except BaseException:
         store.update_answer(answer_id, "", "error")
         raise
-    store.update_answer(answer_id, result.text, "complete", result.usage)
+    answered_by = getattr(service, "answered_by", None) or result.model
+    store.update_answer(answer_id, result.text, "complete", result.usage, model=answered_by)
+    if answered_by != request.model:
+        click.echo(f"(answered by {answered_by})", err=True)
     finish = Finish(result.finish_reason, result.raw_finish_reason)
     data = _finished(request, result.text, finish, result.usage, cid)
+    data["model"] = answered_by
     data["request_id"] = result.request_id
     return data
