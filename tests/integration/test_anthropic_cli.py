@@ -99,6 +99,7 @@ def test_prompt_streams_text(at_llama: Liminal) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("how", ["env", "--key"])
 def test_a_wrong_key_is_auth_invalid_and_never_printed(at_llama: Liminal, how: str) -> None:
     args = ["prompt", "-m", "claude-sonnet", "Say hello", *SHORT]
     if how == "env":

@@ -86,7 +86,15 @@ def test_response_format(given: object, sent: dict[str, Any]) -> None:
 
 def test_unknown_parameters_are_not_forwarded() -> None:
     # The core refuses them first (check_parameters); the mapping never invents arguments.
-    assert "top_k" not in args("gpt-4o", top_k=3)
+    assert "logit_bias" not in args("gpt-4o", logit_bias={})
+    assert "extra_body" not in args("gpt-4o", temperature=0)
+
+
+def test_top_k_goes_in_the_body_for_compatible_servers() -> None:
+    # llama.cpp and vLLM read top_k from the JSON body; the SDK has no argument for it.
+    sent = args("gpt-4o", top_k=3)
+    assert "top_k" not in sent
+    assert sent["extra_body"] == {"top_k": 3}
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import attrs
 import httpx2
 import pytest
 from openai_fakes import (
@@ -126,6 +127,8 @@ async def test_stream_passes_refusals_through_as_text(api: MockApi) -> None:
     api.stream(sse(chunk(refusal="I can't help with that."), chunk(finish="stop")))
     events = await events_of(api.service(), request())
     assert events[0] == TextDelta("I can't help with that.")
+    # The API ends a refusal with finish_reason "stop"; Liminal says it was a refusal.
+    assert events[-1] == Finish(FinishReason.REFUSAL, "stop")
 
 
 async def test_stream_skips_empty_and_missing_deltas(api: MockApi) -> None:
@@ -268,6 +271,7 @@ async def test_complete_refusal_and_missing_usage(api: MockApi) -> None:
     api.json(completion(None, refusal="No.", usage=False))
     result = await api.service().complete(request())
     assert result.text == "No."
+    assert result.finish_reason is FinishReason.REFUSAL
     assert result.usage is None
 
 
@@ -418,3 +422,15 @@ async def test_list_remote_models_raises_the_sdk_error(api: MockApi) -> None:
     api.json(error_body("bad key", kind="invalid_request_error"), status=401)
     with pytest.raises(openai.AuthenticationError):
         await api.service().list_remote_models()
+
+
+async def test_complete_waits_for_the_whole_answer_not_just_the_idle_limit(api: MockApi) -> None:
+    # Without streaming, nothing arrives until the answer is done: the read limit is the total.
+    api.json(completion())
+    service = api.service(timeouts=Timeouts(connect=3.0, idle=0.5, total=9.0))
+    await service.complete(request())
+    assert api.requests[0].extensions["timeout"]["read"] == 9.0
+    api.json(completion())
+    await service.complete(attrs.evolve(request(), timeout=42.0))
+    assert api.requests[1].extensions["timeout"]["read"] == 42.0
+    assert api.requests[1].extensions["timeout"]["connect"] == 3.0

@@ -30,6 +30,9 @@ def chat_arguments(model: ModelInfo, request: ChatRequest) -> dict[str, Any]:
         # Reasoning models refuse max_tokens: their budget includes hidden reasoning tokens.
         key = "max_completion_tokens" if model.capabilities.reasoning else "max_tokens"
         arguments[key] = params["max_tokens"]
+    if "top_k" in params:
+        # Not an OpenAI parameter: compatible servers (llama.cpp, vLLM) read it from the body.
+        arguments["extra_body"] = {"top_k": params["top_k"]}
     if "response_format" in params:
         value = params["response_format"]
         if isinstance(value, dict):

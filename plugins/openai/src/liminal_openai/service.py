@@ -71,6 +71,14 @@ class OpenAIService:
             self._clients[base_url] = client
         return client
 
+    def _whole_answer_timeout(self, request: ChatRequest) -> httpx2.Timeout:
+        """Without streaming nothing arrives until the answer is done: wait up to the total."""
+        import httpx2
+
+        limits = self.context.timeouts.for_http()
+        limits["read"] = request.timeout or self.context.timeouts.total
+        return httpx2.Timeout(**limits)
+
     def _client_for(self, model_id: str) -> openai.AsyncOpenAI:
         return self.client(self.context.base_url_for(model_id))
 
@@ -81,6 +89,7 @@ class OpenAIService:
             **arguments, stream=True, stream_options={"include_usage": True}
         )
         finish: str | None = None
+        refused = False
         received: list[str] = []
         try:
             async for chunk in guard_malformed(stream, provider=self.context.provider.id):
@@ -90,6 +99,7 @@ class OpenAIService:
                 for choice in chunk.choices:
                     delta = choice.delta
                     text = (delta.content or delta.refusal or "") if delta is not None else ""
+                    refused = refused or bool(delta is not None and delta.refusal)
                     if text:
                         received.append(text)
                         yield TextDelta(text)
@@ -99,12 +109,13 @@ class OpenAIService:
             await stream.close()
         if finish is None:
             raise ended_early(self.context.provider.id, model.id, received, "a finish reason")
-        yield Finish(map_finish_reason(finish), finish)
+        # A refusal arrives as text with finish_reason "stop": say what it is.
+        yield Finish(FinishReason.REFUSAL if refused else map_finish_reason(finish), finish)
 
     async def complete(self, request: ChatRequest) -> ChatResult:
         model = self.context.model_info(request.model)
         response = await self._client_for(model.id).chat.completions.create(
-            **chat_arguments(model, request)
+            **chat_arguments(model, request), timeout=self._whole_answer_timeout(request)
         )
         if not response.choices:
             raise LiminalError(
@@ -115,9 +126,12 @@ class OpenAIService:
             )
         choice = response.choices[0]
         usage = response.usage
+        refused = bool(choice.message.refusal)
         return ChatResult(
             text=choice.message.content or choice.message.refusal or "",
-            finish_reason=map_finish_reason(choice.finish_reason),
+            finish_reason=FinishReason.REFUSAL
+            if refused
+            else map_finish_reason(choice.finish_reason),
             raw_finish_reason=choice.finish_reason,
             model=model.id,
             usage=Usage(usage.prompt_tokens, usage.completion_tokens) if usage else None,
