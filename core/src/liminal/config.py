@@ -66,6 +66,8 @@ class Config:
     timeouts: dict[str, TimeoutOverrides] = attrs.field(factory=dict)
     fallbacks: dict[str, list[str]] = attrs.field(factory=dict)
     circuit: CircuitSettings = CircuitSettings()
+    #: Seconds a key check at chat start-up is trusted before the provider is asked again.
+    key_check_ttl: float = 3600.0
 
     def policy(self) -> RetryPolicy:
         return self.retry.over(RetryPolicy())

@@ -38,6 +38,10 @@ MIN_SHOWN_LENGTH = 12
 log = logging.getLogger("liminal")
 
 
+#: How long a check result is kept in the file (the config's key_check_ttl reads within it).
+CHECK_KEPT_SECONDS = 7 * 24 * 3600.0
+
+
 def shown_last4(secret: Secret) -> str | None:
     """The last four characters of a key long enough to show them, else None."""
     value = secret.reveal()
@@ -57,13 +61,22 @@ class KeyMark:
     cool_until: float | None = None
     #: The error code behind the latest mark (AUTH_INVALID, RATE_LIMITED, ...).
     reason: str | None = None
+    #: When the key was last checked with the provider (``keys check``, chat start-up).
+    checked_at: float | None = None
+    #: What that check said: valid, invalid or unknown.
+    check_status: str | None = None
 
     @property
     def ident(self) -> tuple[str, str, str]:
         return (self.provider, self.source, self.label)
 
-    def live(self, now: float) -> bool:
-        return self.invalid_since is not None or (self.cool_until or 0.0) > now
+    def live(self, now: float, check_ttl: float = CHECK_KEPT_SECONDS) -> bool:
+        """Still worth keeping: invalid, cooling down, or checked recently."""
+        return (
+            self.invalid_since is not None
+            or (self.cool_until or 0.0) > now
+            or (self.checked_at is not None and now - self.checked_at < check_ttl)
+        )
 
 
 @attrs.frozen
@@ -180,6 +193,17 @@ class KeyState:
         self._upsert(
             entry, lambda mark: attrs.evolve(mark, cool_until=until, reason=reason or mark.reason)
         )
+
+    def record_check(self, entry: KeyEntry, status: str) -> None:
+        now = time.time()
+        self._upsert(entry, lambda mark: attrs.evolve(mark, checked_at=now, check_status=status))
+
+    def recent_check(self, entry: KeyEntry, max_age: float) -> str | None:
+        """The status of a check of this very key younger than ``max_age`` seconds."""
+        mark = self.mark(entry)
+        if mark is None or mark.checked_at is None or mark.check_status is None:
+            return None
+        return mark.check_status if time.time() - mark.checked_at < max_age else None
 
     def clear_invalid(self, entry: KeyEntry) -> None:
         mark = self.mark(entry)

@@ -4,16 +4,56 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from liminal.cli.output import report_error
 from liminal.errors import LiminalError
 
+if TYPE_CHECKING:
+    from liminal.factory import LlmServiceFactory
+    from liminal.types import ModelInfo
+
 HELP = (
     "Commands: /model [ID] (show or switch), /models, /system TEXT, /history, /exit. "
     "Ctrl-C stops an answer; Ctrl-D or /exit leaves."
 )
+
+
+def startup_key_check(factory: LlmServiceFactory, model: ModelInfo) -> None:
+    """Check the key a chat will use, once per ``key_check_ttl``; never blocks the chat.
+
+    INVALID says how to fix it (and the pool moves on to the next key); UNKNOWN (the
+    provider could not be reached) is not reported as a problem.
+    """
+    from liminal.keystate import KeyState
+    from liminal.types import KeyStatus
+
+    service = factory.for_model(model.id)
+    if not service.provider.requires_key or model.base_url:
+        return
+    entries = service.key_candidates(model)
+    if not entries:
+        return  # the first answer reports NO_KEY with its hint
+    entry = entries[0]
+    state = KeyState.default()
+    cached = state.recent_check(entry, factory.config.key_check_ttl)
+    if cached is not None:
+        status = KeyStatus(cached)
+    else:
+        try:
+            status = asyncio.run(asyncio.wait_for(service.validate_key(entry.secret), 5.0))
+        except Exception:
+            status = KeyStatus.UNKNOWN
+        state.record_check(entry, status.value)
+    if status is KeyStatus.INVALID:
+        factory.keys.mark_invalid(entry, "AUTH_INVALID")
+        click.echo(
+            f"Warning: the {entry.provider} key {entry.label!r} ({entry.secret}) was rejected; "
+            f"fix it with `liminal keys set {entry.provider}`",
+            err=True,
+        )
 
 
 def _read_line(interactive: bool) -> str | None:
@@ -67,6 +107,7 @@ def chat(
         cid = store.new_conversation(system)
     parameters = {name: parse_option_value(value) for name, value in options}
     factory = LlmServiceFactory(plugins=loaded, on_retry=notify_retry)
+    startup_key_check(factory, model)
     interactive = sys.stdin.isatty()
     click.echo(f"Chatting with {model.id} (conversation {cid}). {HELP}", err=True)
     try:
