@@ -14,6 +14,7 @@ from liminal.errors import LiminalError
 if TYPE_CHECKING:
     from liminal.factory import LlmServiceFactory
     from liminal.types import ModelInfo
+    from liminal.ui import ModelSelector
 
 HELP = (
     "Commands: /model [ID] (show or switch), /models, /system TEXT, /history, /exit. "
@@ -56,6 +57,21 @@ def startup_key_check(factory: LlmServiceFactory, model: ModelInfo) -> None:
         )
 
 
+def show_models(selector: ModelSelector, current: ModelInfo) -> None:
+    """``/models``: by provider, with capabilities; ``*`` current, ``!`` no key at hand."""
+    for group in selector.groups(include_deprecated=False):
+        click.echo(f"{group.provider.display_name}:")
+        for choice in group.choices:
+            mark = (
+                "*" if choice.model.id == current.id else "!" if not choice.key_available else " "
+            )
+            caps = ",".join(choice.capabilities)
+            click.echo(
+                f" {mark} {choice.model.id}  ({choice.model.context_window:,} tokens; {caps})"
+            )
+    click.echo("* current model   ! no key configured", err=True)
+
+
 def _read_line(interactive: bool) -> str | None:
     try:
         return input("> " if interactive else "")
@@ -94,6 +110,7 @@ def chat(
     from liminal.plugins import get_plugins
     from liminal.selection import require_default_model
     from liminal.store import ConversationStore
+    from liminal.ui import ModelSelector
 
     loaded = get_plugins()
     model = loaded.models.resolve(model_name) if model_name else require_default_model(loaded)
@@ -107,6 +124,7 @@ def chat(
         cid = store.new_conversation(system)
     parameters = {name: parse_option_value(value) for name, value in options}
     factory = LlmServiceFactory(plugins=loaded, on_retry=notify_retry)
+    selector = ModelSelector(loaded, factory.keys)
     startup_key_check(factory, model)
     interactive = sys.stdin.isatty()
     click.echo(f"Chatting with {model.id} (conversation {cid}). {HELP}", err=True)
@@ -135,8 +153,7 @@ def chat(
                     else:
                         click.echo(model.id)
                 elif command == "/models":
-                    for info in loaded.models:
-                        click.echo(f"{info.id}  ({info.provider})")
+                    show_models(selector, model)
                 elif command == "/system":
                     system = argument or None
                     store.set_system(cid, system)
