@@ -1,7 +1,8 @@
 """Raw openai SDK vs Liminal, same request, same server: interleaved pairs of single streams.
 
-Per stream: time to first token (call start to the first non-empty text chunk) and chunk
-throughput (text chunks per second from the first to the last text chunk), both wall clock;
+Long streams give chunk throughput (text chunks per second from the first to the last text
+chunk); many short ones give the time to first token (call start to the first non-empty text
+chunk), both wall clock;
 and the client's CPU time (this thread's) before the first token and per chunk, which other
 processes on the machine cannot inflate. Pairs alternate which side goes first. Differences
 are medians over pairs, with a 95 % bootstrap interval (pairs resampled).
@@ -44,18 +45,31 @@ def _median(samples: list[Sample], attr: str) -> float:
     return statistics.median(getattr(s, attr) for s in samples)
 
 
+#: Figures of the first token: taken from the short streams.
+FIRST_TOKEN = ("ttft_ms", "ttft_cpu_ms")
+
+
 @dataclass
 class PairedResult:
+    """Long streams for throughput and CPU per chunk; many short ones for the first token."""
+
     pairs: int
     max_tokens: int
     raw: list[Sample]
     liminal: list[Sample]
+    first_pairs: int
+    first_max_tokens: int
+    raw_first: list[Sample]
+    liminal_first: list[Sample]
+
+    def samples(self, side: str, attr: str) -> list[Sample]:
+        return getattr(self, f"{side}_first" if attr in FIRST_TOKEN else side)
 
     def median(self, side: str, attr: str) -> float:
-        return _median(getattr(self, side), attr)
+        return _median(self.samples(side, attr), attr)
 
     def quartiles(self, side: str, attr: str) -> tuple[float, float]:
-        values = [getattr(s, attr) for s in getattr(self, side)]
+        values = [getattr(s, attr) for s in self.samples(side, attr)]
         q = statistics.quantiles(values, n=4, method="inclusive")
         return q[0], q[2]
 
@@ -79,7 +93,7 @@ class PairedResult:
 
     @property
     def ttft_added_ms(self) -> float:
-        return self._ttft_added(self.raw, self.liminal)
+        return self._ttft_added(self.raw_first, self.liminal_first)
 
     @property
     def cpu_us_per_chunk_added(self) -> float:
@@ -97,13 +111,16 @@ class PairedResult:
 
     def interval(self, which: str) -> tuple[float, float]:
         """95 % paired-bootstrap interval of ``throughput_change_pct`` or ``ttft_added_ms``."""
-        stat = self._throughput_change if which == "throughput" else self._ttft_added
+        if which == "throughput":
+            stat, raw, liminal = self._throughput_change, self.raw, self.liminal
+        else:
+            stat, raw, liminal = self._ttft_added, self.raw_first, self.liminal_first
         rng = random.Random(SEED)
-        n = len(self.raw)
+        n = len(raw)
         values = []
         for _ in range(BOOTSTRAP):
             picks = [rng.randrange(n) for _ in range(n)]
-            values.append(stat([self.raw[i] for i in picks], [self.liminal[i] for i in picks]))
+            values.append(stat([raw[i] for i in picks], [liminal[i] for i in picks]))
         values.sort()
         return values[int(0.025 * BOOTSTRAP)], values[int(0.975 * BOOTSTRAP) - 1]
 
@@ -115,7 +132,10 @@ class PairedResult:
 
     @property
     def same_text(self) -> bool:
-        return len({s.text for s in self.raw + self.liminal}) == 1
+        """Every long stream, and every short one, gave the same text on both sides."""
+        long = {s.text for s in self.raw + self.liminal}
+        short = {s.text for s in self.raw_first + self.liminal_first}
+        return len(long) == 1 and len(short) == 1
 
     @property
     def chunk_counts(self) -> list[int]:
@@ -152,12 +172,15 @@ class Clock:
         )
 
 
-def _raw_runner(base_url: str, api_key: str, max_tokens: int) -> Callable[[], Awaitable[Sample]]:
+Runner = Callable[[int], Awaitable[Sample]]
+
+
+def _raw_runner(base_url: str, api_key: str) -> Runner:
     import openai
 
     client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0)
 
-    async def once() -> Sample:
+    async def once(max_tokens: int) -> Sample:
         clock = Clock()
         stream = await client.chat.completions.create(
             model=MODEL,
@@ -178,18 +201,21 @@ def _raw_runner(base_url: str, api_key: str, max_tokens: int) -> Callable[[], Aw
     return once
 
 
-def _liminal_runner(max_tokens: int) -> Callable[[], Awaitable[Sample]]:
+def _liminal_runner() -> Runner:
     from liminal import ChatRequest, Message, Role, TextDelta
     from liminal.factory import LlmServiceFactory
 
     service = LlmServiceFactory().for_model(MODEL)
-    request = ChatRequest(
-        model=MODEL,
-        messages=(Message(Role.USER, PROMPT),),
-        parameters={"temperature": 0, "seed": SEED, "max_tokens": max_tokens},
-    )
+    requests: dict[int, ChatRequest] = {}
 
-    async def once() -> Sample:
+    async def once(max_tokens: int) -> Sample:
+        if max_tokens not in requests:  # built outside the timed part, like the raw kwargs
+            requests[max_tokens] = ChatRequest(
+                model=MODEL,
+                messages=(Message(Role.USER, PROMPT),),
+                parameters={"temperature": 0, "seed": SEED, "max_tokens": max_tokens},
+            )
+        request = requests[max_tokens]
         clock = Clock()
         async for event in service.stream(request):
             if isinstance(event, TextDelta):
@@ -199,26 +225,47 @@ def _liminal_runner(max_tokens: int) -> Callable[[], Awaitable[Sample]]:
     return once
 
 
-async def _pairs(
-    base_url: str, api_key: str, pairs: int, max_tokens: int
+async def _interleaved(
+    raw_once: Runner, liminal_once: Runner, pairs: int, max_tokens: int
 ) -> tuple[list[Sample], list[Sample]]:
-    raw_once = _raw_runner(base_url, api_key, max_tokens)
-    liminal_once = _liminal_runner(max_tokens)
-    for _ in range(WARMUP):  # imports, clients, connections, the server's prompt cache
-        await asyncio.wait_for(raw_once(), STREAM_TIMEOUT)
-        await asyncio.wait_for(liminal_once(), STREAM_TIMEOUT)
     raw: list[Sample] = []
     liminal: list[Sample] = []
     for i in range(pairs):
         order = [(raw_once, raw), (liminal_once, liminal)]
         for once, sink in order if i % 2 == 0 else reversed(order):
-            sink.append(await asyncio.wait_for(once(), STREAM_TIMEOUT))
+            sink.append(await asyncio.wait_for(once(max_tokens), STREAM_TIMEOUT))
     return raw, liminal
 
 
-def measure(base_url: str, api_key: str, pairs: int, max_tokens: int) -> PairedResult:
+async def _measure(
+    base_url: str, api_key: str, pairs: int, max_tokens: int, first_pairs: int, first_tokens: int
+) -> PairedResult:
+    raw_once = _raw_runner(base_url, api_key)
+    liminal_once = _liminal_runner()
+    for _ in range(WARMUP):  # imports, clients, connections, the server's prompt cache
+        for tokens in (first_tokens, max_tokens):
+            await asyncio.wait_for(raw_once(tokens), STREAM_TIMEOUT)
+            await asyncio.wait_for(liminal_once(tokens), STREAM_TIMEOUT)
+    raw_first, liminal_first = await _interleaved(raw_once, liminal_once, first_pairs, first_tokens)
+    raw, liminal = await _interleaved(raw_once, liminal_once, pairs, max_tokens)
+    return PairedResult(
+        pairs, max_tokens, raw, liminal, first_pairs, first_tokens, raw_first, liminal_first
+    )
+
+
+def measure(
+    base_url: str,
+    api_key: str,
+    pairs: int,
+    max_tokens: int,
+    first_pairs: int = 80,
+    first_tokens: int = 8,
+) -> PairedResult:
+    """``pairs`` pairs of ``max_tokens``-token streams (throughput, CPU per chunk), after
+    ``first_pairs`` pairs of short ``first_tokens``-token ones (the first token)."""
     if not base_url.startswith("http://127.0.0.1:"):
         raise ValueError("benchmarks only talk to 127.0.0.1")
     with liminal_env(OPENAI_BASE_URL=base_url, OPENAI_API_KEY=api_key):
-        raw, liminal = asyncio.run(_pairs(base_url, api_key, pairs, max_tokens))
-    return PairedResult(pairs, max_tokens, raw, liminal)
+        return asyncio.run(
+            _measure(base_url, api_key, pairs, max_tokens, first_pairs, first_tokens)
+        )

@@ -235,15 +235,16 @@ def _streaming(r: Results) -> str:
             "`llama-server` (llama.cpp, `-c 4096 -np 2 -t 2`) serving SmolLM2-135M-Instruct on "
             "127.0.0.1, started by the benchmark "
             f"(ready in {r.llama.server_startup_s:.2f} s). The same request "
-            f"(one user message, temperature 0, seed 42, `max_tokens` {p.max_tokens}, "
-            "`stream_options.include_usage`) through (a) `openai.AsyncOpenAI(base_url=…, "
-            "max_retries=0)` with `stream=True` and (b) "
-            '`LlmServiceFactory().for_model("gpt-4o-mini").stream(…)` with '
-            "`OPENAI_BASE_URL`/`OPENAI_API_KEY` pointing at the server. "
-            f"{p.pairs} interleaved pairs (order alternating) after 3 warm-up streams each; "
-            "one stream at a time. Throughput: text chunks per second from the first to the "
-            "last text chunk; time to first token: from the call to the first non-empty text "
-            "chunk. Differences (last column) are medians over pairs of Liminal's figure "
+            "(one user message, temperature 0, seed 42, `stream_options.include_usage`) "
+            "through (a) `openai.AsyncOpenAI(base_url=…, max_retries=0)` with `stream=True` "
+            'and (b) `LlmServiceFactory().for_model("gpt-4o-mini").stream(…)` with '
+            "`OPENAI_BASE_URL`/`OPENAI_API_KEY` pointing at the server; one stream at a "
+            "time, in pairs whose order alternates, after 3 warm-up streams of each kind. "
+            f"Time to first token (call to the first non-empty text chunk): {p.first_pairs} "
+            f"pairs of short streams (`max_tokens` {p.first_max_tokens}). Throughput (text "
+            "chunks per second from the first to the last text chunk) and CPU per chunk: "
+            f"{p.pairs} pairs of `max_tokens` {p.max_tokens} streams. Differences (last "
+            "column) are medians over pairs of Liminal's figure "
             "against its partner's (ratio for throughput, difference for time), so load that "
             "comes and goes on the machine mostly cancels; the interval is a 95 % bootstrap "
             "over pairs. The other columns are each side's own median and interquartile range.",
@@ -272,7 +273,8 @@ def _streaming(r: Results) -> str:
             f"own process that streams {m.max_tokens} pre-encoded chunks at once: the stream "
             "is client-bound, so the differences are the cost of Liminal's stack (the "
             "`OpenAIService` adapter plus `ManagedService`) over the raw SDK's own parsing. "
-            f"{m.pairs} interleaved pairs.",
+            f"{m.pairs} pairs of long streams, {m.first_pairs} pairs of "
+            f"{m.first_max_tokens}-chunk streams for the first token.",
             _table(header, _paired_rows(m)),
             "Where the client is the bottleneck, as here, chunk throughput follows client CPU "
             "per chunk: Liminal's stack would stream "

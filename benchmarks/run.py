@@ -72,6 +72,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--max-tokens", type=_positive, default=64, help="max_tokens of each llama-server stream"
     )
+    parser.add_argument(
+        "--first-pairs", type=_positive, default=80, help="short stream pairs for the first token"
+    )
     parser.add_argument("--mock-pairs", type=_positive, default=20, help="mock stream pairs")
     parser.add_argument(
         "--mock-chunks", type=_positive, default=1000, help="chunks per mock stream"
@@ -104,8 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     steps = {
         "startup": lambda: startup.run(args.runs, log=_log),
         "overhead": lambda: overhead.run(args.chunks, log=_log),
-        "mock": lambda: streaming.run_mock(args.mock_pairs, args.mock_chunks, log=_log),
-        "llama": lambda: streaming.run_llama(args.pairs, args.max_tokens, log=_log),
+        "mock": lambda: streaming.run_mock(
+            args.mock_pairs, args.mock_chunks, args.first_pairs, log=_log
+        ),
+        "llama": lambda: streaming.run_llama(
+            args.pairs, args.max_tokens, args.first_pairs, log=_log
+        ),
         "concurrency": lambda: concurrency.run(args.levels, log=_log),
     }
     failed = False

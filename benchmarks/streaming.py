@@ -32,22 +32,26 @@ def _log_line(label: str, result: PairedResult) -> str:
     )
 
 
-def run_llama(pairs: int = 30, max_tokens: int = 64, log=print) -> LlamaResult:
+def run_llama(
+    pairs: int = 30, max_tokens: int = 64, first_pairs: int = 80, log=print
+) -> LlamaResult:
     """SmolLM2-135M on llama.cpp: the budget's "same local server"."""
     from liminal_local.server import LlamaServer
 
     # Started from the main thread: the server dies with this process (PR_SET_PDEATHSIG).
     with LlamaServer(api_keys=("K1",), ctx_size=4096, parallel=2, threads=2) as server:
-        paired = measure(server.base_url, server.api_key, pairs, max_tokens)
+        paired = measure(server.base_url, server.api_key, pairs, max_tokens, first_pairs)
         result = LlamaResult(paired, server.startup_seconds or 0.0)
     log(_log_line("streaming (llama-server)", paired))
     return result
 
 
-def run_mock(pairs: int = 20, max_tokens: int = 1000, log=print) -> PairedResult:
+def run_mock(
+    pairs: int = 20, max_tokens: int = 1000, first_pairs: int = 80, log=print
+) -> PairedResult:
     """The mock streams ``max_tokens`` chunks at once: the time is the client's own."""
     with MockServer() as mock:
-        paired = measure(mock.base_url, "bench-key-0000", pairs, max_tokens)
+        paired = measure(mock.base_url, "bench-key-0000", pairs, max_tokens, first_pairs)
     log(
         _log_line("streaming (mock)", paired)
         + f", client CPU {paired.cpu_us_per_chunk_added:+.2f} µs/chunk"

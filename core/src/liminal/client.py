@@ -417,6 +417,12 @@ class ManagedService:
             if delay:
                 await self._sleep(delay)
 
+    async def aclose(self) -> None:
+        """Let the provider service close its connections (if it keeps any)."""
+        aclose = getattr(self.service, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
     async def validate_key(self, key: Secret) -> KeyStatus:
         """VALID, INVALID or UNKNOWN; network trouble is never INVALID."""
         try:

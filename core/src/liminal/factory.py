@@ -128,3 +128,8 @@ class LlmServiceFactory:
     def for_model(self, id_or_alias: str) -> ManagedService:
         """The wrapped service of the provider serving this model (built once)."""
         return self.for_provider(self.model(id_or_alias).provider)
+
+    async def aclose(self) -> None:
+        """Close every service this factory built; call it before its event loop ends."""
+        for service in list(self._services.values()):
+            await service.aclose()

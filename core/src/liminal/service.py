@@ -50,6 +50,9 @@ class LlmService(Protocol):
 
     async def list_remote_models(self) -> list[str]: ...
 
+    # Optional: ``async def aclose(self) -> None`` closes kept connections; the core calls
+    # it (through ``LlmServiceFactory.aclose``) before the event loop that used them ends.
+
 
 class _Unset:
     """No attempt in progress (as opposed to an attempt the core runs without a key)."""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from liminal.cli.loop import EventLoop
 from liminal.cli.output import report_error
 from liminal.errors import LiminalError
 
@@ -22,7 +23,7 @@ HELP = (
 )
 
 
-def startup_key_check(factory: LlmServiceFactory, model: ModelInfo) -> None:
+def startup_key_check(factory: LlmServiceFactory, model: ModelInfo, loop: EventLoop) -> None:
     """Check the key a chat will use, once per ``key_check_ttl``; never blocks the chat.
 
     INVALID says how to fix it (and the pool moves on to the next key); UNKNOWN (the
@@ -44,7 +45,7 @@ def startup_key_check(factory: LlmServiceFactory, model: ModelInfo) -> None:
         status = KeyStatus(cached)
     else:
         try:
-            status = asyncio.run(asyncio.wait_for(service.validate_key(entry.secret), 5.0))
+            status = loop.run(asyncio.wait_for(service.validate_key(entry.secret), 5.0))
         except Exception:
             status = KeyStatus.UNKNOWN
         state.record_check(entry, status.value)
@@ -125,10 +126,11 @@ def chat(
     parameters = {name: parse_option_value(value) for name, value in options}
     factory = LlmServiceFactory(plugins=loaded, on_retry=notify_retry)
     selector = ModelSelector(loaded, factory.keys)
-    startup_key_check(factory, model)
+    loop = EventLoop().__enter__()
     interactive = sys.stdin.isatty()
-    click.echo(f"Chatting with {model.id} (conversation {cid}). {HELP}", err=True)
     try:
+        startup_key_check(factory, model, loop)
+        click.echo(f"Chatting with {model.id} (conversation {cid}). {HELP}", err=True)
         while True:
             line = _read_line(interactive)
             if line is None:
@@ -171,10 +173,12 @@ def chat(
                 request = build_request(
                     store, cid, model, text, system=system, parameters=parameters, timeout=None
                 )
-                asyncio.run(stream_turn(service, store, cid, request))
+                loop.run(stream_turn(service, store, cid, request))
             except LiminalError as error:
                 report_error(error)  # the conversation goes on; what arrived is stored
             except KeyboardInterrupt:
                 click.echo("\n(answer interrupted; what arrived is kept)", err=True)
     finally:
+        loop.run(factory.aclose())
+        loop.__exit__(None, None, None)
         store.close()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import attrs
 import click
 
+from liminal.cli.loop import run_and_close
 from liminal.cli.output import echo_json
 from liminal.errors import ErrorCode, LiminalError
 from liminal.keyfile import DEFAULT_LABEL, KeyFile, check_label
@@ -347,7 +348,7 @@ def check_keys(provider: str | None, as_json: bool) -> None:
             "or set the provider's environment variable",
         )
     factory = LlmServiceFactory(plugins=loaded, keys=manager)
-    outcomes = asyncio.run(_check_all(factory, loaded, entries))
+    outcomes = run_and_close(factory, _check_all(factory, loaded, entries))
     rows: list[CheckedKey] = []
     for entry, (status, detail) in zip(entries, outcomes, strict=True):
         if status is KeyStatus.INVALID:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
+from typing import TYPE_CHECKING
 
 import click
 
+from liminal.cli.loop import EventLoop
 from liminal.cli.output import echo_json
 from liminal.errors import ErrorCode, LiminalError
 from liminal.plugins import Plugins
+
+if TYPE_CHECKING:
+    from liminal.factory import LlmServiceFactory
 
 
 def show_remote(loaded: Plugins, provider_id: str | None, as_json: bool) -> None:
@@ -19,9 +23,16 @@ def show_remote(loaded: Plugins, provider_id: str | None, as_json: bool) -> None
     known = {(m.provider, m.id) for m in loaded.models}  # the same id may exist elsewhere
     results: list[dict[str, object]] = []
     failures = 0
-    for provider in providers:
+    with EventLoop() as loop:
         try:
-            ids = asyncio.run(factory.for_provider(provider.id).list_remote_models())
+            answers = [loop.run(_ask(factory, p.id)) for p in providers]
+        finally:
+            loop.run(factory.aclose())
+    for provider, answer in zip(providers, answers, strict=True):
+        try:
+            if isinstance(answer, LiminalError):
+                raise answer
+            ids = answer
         except LiminalError as error:
             if provider_id is not None:
                 raise
@@ -51,3 +62,10 @@ def show_remote(loaded: Plugins, provider_id: str | None, as_json: bool) -> None
     for row in results:
         note = "" if row["in_catalog"] else "  (not in the catalog: limits unknown)"
         click.echo(f"{row['provider']}  {row['id']}{note}")
+
+
+async def _ask(factory: LlmServiceFactory, provider_id: str) -> list[str] | LiminalError:
+    try:
+        return await factory.for_provider(provider_id).list_remote_models()
+    except LiminalError as error:
+        return error

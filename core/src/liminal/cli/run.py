@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from liminal.cli.loop import run_and_close
 from liminal.retry import RetryNotice
 
 if TYPE_CHECKING:
@@ -73,10 +73,8 @@ def run_prompt(
     )
     chain = fallback_chain(factory, model.id, fallbacks)
     try:
-        if stream:
-            data = asyncio.run(stream_turn(chain, store, cid, request))
-        else:
-            data = asyncio.run(complete_turn(chain, store, cid, request))
+        turn = stream_turn if stream else complete_turn
+        data = run_and_close(factory, turn(chain, store, cid, request))
     finally:
         store.close()
     data["provider"] = model.provider

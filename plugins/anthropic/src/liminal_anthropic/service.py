@@ -125,6 +125,12 @@ class AnthropicService:
             request_id=getattr(message, "_request_id", None),
         )
 
+    async def aclose(self) -> None:
+        """Close the shared clients (and their connections) in the running event loop."""
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.close()
+
     async def validate_key(self, key: Secret) -> KeyStatus:
         import anthropic
 

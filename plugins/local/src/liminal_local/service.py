@@ -102,6 +102,12 @@ class LocalService:
                 continue  # the bundled model's package is not installed
         return available
 
+    async def aclose(self) -> None:
+        """Close the HTTP clients and stop the servers this service started."""
+        for _, backend in list(self._servers.values()):
+            await backend.aclose()
+        self.close()
+
     def close(self) -> None:
         """Stop every server this service started."""
         with self._lock:

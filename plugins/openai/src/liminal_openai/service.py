@@ -138,6 +138,12 @@ class OpenAIService:
             request_id=getattr(response, "_request_id", None),
         )
 
+    async def aclose(self) -> None:
+        """Close the shared clients (and their connections) in the running event loop."""
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.close()
+
     async def validate_key(self, key: Secret) -> KeyStatus:
         import openai
 

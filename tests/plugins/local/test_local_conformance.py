@@ -1,0 +1,25 @@
+"""liminal-local passes the provider conformance suite with its own bundled model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from liminal.testing import ConformanceTarget, ProviderConformance
+
+pytestmark = pytest.mark.integration
+
+
+class TestLocalConformance(ProviderConformance):
+    @pytest.fixture
+    def target(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ConformanceTarget:
+        monkeypatch.setenv("LIMINAL_HOME", str(tmp_path))
+        return ConformanceTarget(
+            model="smollm2",
+            good_key="unused-local-key",
+            bad_key=None,
+            plugin_module="liminal_local.plugin",
+            sdk_modules=("openai", "httpx2", "httpx"),
+            parameters={"temperature": 0, "seed": 7},
+        )
