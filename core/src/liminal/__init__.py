@@ -1,28 +1,37 @@
-"""Liminal: talk to large language models from many providers through one interface."""
+"""Liminal: talk to large language models from many providers through one interface.
+
+The public names are loaded on first use (PEP 562), so ``import liminal`` is cheap and
+the CLI starts fast.
+"""
 
 from __future__ import annotations
 
-from liminal.errors import ErrorCode, LiminalError
-from liminal.hookspecs import hookimpl
-from liminal.keys import Secret
-from liminal.types import (
-    COMMON_PARAMETERS,
-    Capabilities,
-    ChatRequest,
-    ChatResult,
-    Finish,
-    FinishReason,
-    KeyStatus,
-    Message,
-    ModelInfo,
-    ProviderInfo,
-    Role,
-    StreamEvent,
-    TextDelta,
-    Usage,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+#: Where each public name lives.
+_EXPORTS = {
+    "ErrorCode": "liminal.errors",
+    "LiminalError": "liminal.errors",
+    "hookimpl": "liminal.hookspecs",
+    "Secret": "liminal.keys",
+    "COMMON_PARAMETERS": "liminal.types",
+    "Capabilities": "liminal.types",
+    "ChatRequest": "liminal.types",
+    "ChatResult": "liminal.types",
+    "Finish": "liminal.types",
+    "FinishReason": "liminal.types",
+    "KeyStatus": "liminal.types",
+    "Message": "liminal.types",
+    "ModelInfo": "liminal.types",
+    "ProviderInfo": "liminal.types",
+    "Role": "liminal.types",
+    "StreamEvent": "liminal.types",
+    "TextDelta": "liminal.types",
+    "Usage": "liminal.types",
+}
 
 __all__ = [
     "COMMON_PARAMETERS",
@@ -45,3 +54,38 @@ __all__ = [
     "__version__",
     "hookimpl",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'liminal' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from liminal.errors import ErrorCode, LiminalError
+    from liminal.hookspecs import hookimpl
+    from liminal.keys import Secret
+    from liminal.types import (
+        COMMON_PARAMETERS,
+        Capabilities,
+        ChatRequest,
+        ChatResult,
+        Finish,
+        FinishReason,
+        KeyStatus,
+        Message,
+        ModelInfo,
+        ProviderInfo,
+        Role,
+        StreamEvent,
+        TextDelta,
+        Usage,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from liminal.cli.output import echo_json
@@ -22,40 +24,64 @@ def models() -> None:
 @click.option("--remote", is_flag=True, help="Ask each provider which models your key can use.")
 def list_models(provider_id: str | None, as_json: bool, remote: bool) -> None:
     """List the models installed plugins provide."""
-    from liminal.plugins import get_plugins
-    from liminal.selection import default_model
-    from liminal.serialize import unstructure
-
-    loaded = get_plugins()
-    if provider_id is not None:
-        loaded.providers.get(provider_id)  # unknown provider: MODEL_NOT_FOUND with a hint
     if remote:
         from liminal.cli.remote import show_remote
+        from liminal.plugins import get_plugins
 
+        loaded = get_plugins()
+        if provider_id is not None:
+            loaded.providers.get(provider_id)  # unknown provider: MODEL_NOT_FOUND with a hint
         show_remote(loaded, provider_id, as_json)
         return
-    chosen = [m for m in loaded.models if provider_id is None or m.provider == provider_id]
+    from liminal.snapshot import build_snapshot, load_snapshot, save_snapshot
+
+    snapshot = load_snapshot()
+    if snapshot is None:
+        snapshot = build_snapshot()
+        save_snapshot(snapshot)
+    else:
+        for warning in snapshot["warnings"]:  # a broken plugin is reported every time
+            click.echo(warning, err=True)
+    _render(snapshot, provider_id, as_json)
+
+
+def _render(snapshot: dict[str, Any], provider_id: str | None, as_json: bool) -> None:
+    """Print the registry's JSON form as a table (or as JSON)."""
+    provider_ids = [p["id"] for p in snapshot["providers"]]
+    if provider_id is not None and provider_id not in provider_ids:
+        import difflib
+
+        from liminal.errors import ErrorCode, LiminalError
+
+        close = difflib.get_close_matches(provider_id, provider_ids, n=3, cutoff=0.5)
+        raise LiminalError(
+            ErrorCode.MODEL_NOT_FOUND,
+            f"unknown provider {provider_id!r}",
+            hint=("did you mean " + ", ".join(close) + "? " if close else "")
+            + "(see `liminal plugins`)",
+        )
+    chosen = [m for m in snapshot["models"] if provider_id is None or m["provider"] == provider_id]
     if as_json:
-        echo_json(unstructure(chosen))
+        echo_json(chosen)
         return
-    default = default_model(loaded)
+    default = snapshot["default"]
     rows = [("ID", "PROVIDER", "CONTEXT", "MAX OUT", "CAPABILITIES", "ALIASES")]
     for m in chosen:
-        mark = "*" if default is not None and m.id == default.id else ""
+        mark = "*" if m["id"] == default else ""
         rows.append(
             (
-                m.id + mark + (" (deprecated)" if m.deprecated else ""),
-                m.provider,
-                _fmt_tokens(m.context_window),
-                _fmt_tokens(m.max_output_tokens),
-                ",".join(m.capabilities.names()),
-                ",".join(m.aliases),
+                m["id"] + mark + (" (deprecated)" if m["deprecated"] else ""),
+                m["provider"],
+                _fmt_tokens(m["context_window"]),
+                _fmt_tokens(m["max_output_tokens"]),
+                ",".join(name for name, on in m["capabilities"].items() if on),
+                ",".join(m["aliases"]),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-    if default is not None and any(m.id == default.id for m in chosen):
+    if default is not None and any(m["id"] == default for m in chosen):
         click.echo("\n* default model")
 
 
