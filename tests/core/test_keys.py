@@ -210,3 +210,32 @@ def test_stored_key_change_is_used_without_restart(liminal_home: Path) -> None:
     assert keys.candidates("fake")[0].secret.reveal() == "tk-test-first-value"
     _store(liminal_home, "fake", ("main", "tk-test-second-value-longer"))
     assert keys.candidates("fake")[0].secret.reveal() == "tk-test-second-value-longer"
+
+
+def test_log_records_are_scrubbed_of_keys() -> None:
+    import io
+    import logging
+
+    from liminal.keys import RedactingFilter
+
+    secret = Secret("sk-logging-secret-value-9876")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    logger = logging.getLogger("liminal.test.redaction")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        logger.debug("sending %s with %r", secret.reveal(), {"auth": f"Bearer {secret.reveal()}"})
+        try:
+            raise ValueError(f"bad key {secret.reveal()}")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert "sending" in text
+    assert "failed" in text
+    assert "ValueError" in text
+    assert secret.reveal() not in text
+    assert "…9876" in text

@@ -68,6 +68,8 @@ class Config:
     circuit: CircuitSettings = CircuitSettings()
     #: Seconds a key check at chat start-up is trusted before the provider is asked again.
     key_check_ttl: float = 3600.0
+    #: Ask providers that can count tokens exactly (an HTTP call per history fitting).
+    exact_token_counts: bool = False
 
     def policy(self) -> RetryPolicy:
         return self.retry.over(RetryPolicy())

@@ -7,6 +7,7 @@ an invalid key is skipped, a rate-limited key cools down, the next one serves.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -19,7 +20,7 @@ import attrs
 if TYPE_CHECKING:
     from liminal.keystate import KeyHealth, KeyState
 
-__all__ = ["ApiKeyManager", "KeyEntry", "KeySource", "Secret", "redact"]
+__all__ = ["ApiKeyManager", "KeyEntry", "KeySource", "RedactingFilter", "Secret", "redact"]
 
 # Key-shaped tokens: OpenAI (sk-, sk-proj-) and Anthropic (sk-ant-) keys.
 _KEY_PATTERN = re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}")
@@ -222,3 +223,15 @@ class ApiKeyManager:
 
     def cooling_for(self, entry: KeyEntry) -> float:
         return self.health(entry).cooling_seconds
+
+
+class RedactingFilter(logging.Filter):
+    """Scrubs keys from log records (attach it to a handler): message, arguments, traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True

@@ -62,7 +62,11 @@ def cli(debug: bool) -> None:
     if debug:
         import logging
 
+        from liminal.keys import RedactingFilter
+
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(RedactingFilter())
 
 
 def _debug_requested(argv: list[str]) -> bool:

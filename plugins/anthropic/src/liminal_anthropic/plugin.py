@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from liminal import LiminalError, ProviderInfo, hookimpl
 
 if TYPE_CHECKING:
+    from liminal import Message, ModelInfo
     from liminal.registry import ModelRegistry, ProviderRegistry
 
 PROVIDER = ProviderInfo(
@@ -30,6 +31,20 @@ def liminal_register_models(registry: ModelRegistry) -> None:
 
     for model in MODELS:
         registry.add(model)
+
+
+@hookimpl
+def liminal_count_tokens(model: ModelInfo, messages: list[Message]) -> int | None:
+    """Exact counts from the count-tokens endpoint, only when config.json asks for them."""
+    if model.provider != PROVIDER.id or model.base_url:
+        return None
+    from liminal.config import load_config
+
+    if not load_config().exact_token_counts:
+        return None
+    from liminal_anthropic.tokens import count_tokens
+
+    return count_tokens(model, messages)
 
 
 @hookimpl
