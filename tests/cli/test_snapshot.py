@@ -57,7 +57,8 @@ def test_a_new_preference_is_seen(snapshot: Path) -> None:
     listed = run("models", "list")
     assert loaded_plugins(listed)  # preferences.json changed: rebuilt
     starred = [line for line in listed.stdout.splitlines() if "*" in line.split("  ")[0]]
-    assert starred and starred[0].startswith("gpt-4o*")
+    assert starred
+    assert starred[0].startswith("gpt-4o*")
 
 
 def test_a_declared_model_is_seen(snapshot: Path) -> None:

@@ -78,11 +78,13 @@ def test_a_key_makes_the_provider_available(
 
 
 def test_selection_is_persisted(selector: ModelSelector, tmp_path: Path) -> None:
-    assert selector.selected() is not None and selector.selected().id == "tiny"  # type: ignore[union-attr]
+    assert selector.selected() is not None
+    assert selector.selected().id == "tiny"
     assert selector.select("big").id == "big"
     assert "big" in (tmp_path / "preferences.json").read_text()
     fresh = ModelSelector(selector.plugins)
-    assert fresh.selected() is not None and fresh.selected().id == "big"  # type: ignore[union-attr]
+    assert fresh.selected() is not None
+    assert fresh.selected().id == "big"
     assert table(fresh)["cloud"][0][2] is True
 
 
