@@ -13,12 +13,11 @@ that does not parse is reported with a clear error and left untouched.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import attrs
 
-from liminal.errors import ErrorCode, LiminalError
+from liminal.files import UserFile
 from liminal.retry import RetryPolicy
 from liminal.service import Timeouts
 
@@ -89,18 +88,4 @@ def config_path() -> Path:
 
 
 def load_config(path: Path | None = None) -> Config:
-    from liminal.serialize import structure
-
-    path = path or config_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return Config()
-    try:
-        return structure(json.loads(text), Config)
-    except Exception as exc:
-        raise LiminalError(
-            ErrorCode.INVALID_REQUEST,
-            f"config file {path} is not valid ({type(exc).__name__})",
-            hint="fix it (see docs/configuration.md); it was left untouched",
-        ) from exc
+    return UserFile(path or config_path(), Config, what="config file").load()

@@ -7,8 +7,11 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Generic, TypeVar
 
-__all__ = ["locked", "write_atomically"]
+__all__ = ["UserFile", "locked", "write_atomically"]
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -43,3 +46,41 @@ def write_atomically(path: Path, text: str, mode: int = 0o644) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class UserFile(Generic[T]):
+    """A JSON file of the user's, read and written through the one cattrs converter.
+
+    Missing: the value's defaults. Not parseable, or with a field Liminal does not know:
+    ``INVALID_REQUEST`` naming the file, which is left untouched (never overwritten).
+    """
+
+    def __init__(self, path: Path, kind: type[T], *, what: str, mode: int = 0o644) -> None:
+        self.path = path
+        self.kind = kind
+        self.what = what
+        self.mode = mode
+
+    def load(self) -> T:
+        import json
+
+        from liminal.errors import ErrorCode, LiminalError
+        from liminal.serialize import structure
+
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return self.kind()
+        try:
+            return structure(json.loads(text), self.kind)
+        except Exception as exc:
+            raise LiminalError(
+                ErrorCode.INVALID_REQUEST,
+                f"{self.what} {self.path} is not valid ({type(exc).__name__})",
+                hint="fix or remove it; it was left untouched",
+            ) from exc
+
+    def save(self, value: T) -> None:
+        from liminal.serialize import to_json
+
+        write_atomically(self.path, to_json(value) + "\n", self.mode)

@@ -62,6 +62,11 @@ class ModelRegistry:
         for alias in model.aliases:
             self._aliases[alias] = model.id
 
+    def extend(self, models: Iterable[ModelInfo]) -> None:
+        """:meth:`add` each of ``models`` (a plugin's catalog)."""
+        for model in models:
+            self.add(model)
+
     def resolve(self, id_or_alias: str) -> ModelInfo:
         """The model with this id or alias; MODEL_NOT_FOUND with the closest ids otherwise."""
         model_id = self._aliases.get(id_or_alias, id_or_alias)

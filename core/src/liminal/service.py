@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Protocol, runtime_checkable
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
@@ -12,7 +12,7 @@ from liminal.errors import ErrorCode, LiminalError
 from liminal.keys import Secret
 from liminal.types import ChatRequest, ChatResult, KeyStatus, ModelInfo, ProviderInfo, StreamEvent
 
-__all__ = ["LlmService", "ServiceContext", "Timeouts", "current_key"]
+__all__ = ["ClientPool", "LlmService", "ServiceContext", "Timeouts", "current_key"]
 
 
 @attrs.frozen
@@ -114,3 +114,29 @@ class ServiceContext:
 
 
 AsyncKeyGetter = Callable[[], Awaitable[str]]
+
+
+C = TypeVar("C")
+
+
+class ClientPool(Generic[C]):
+    """One SDK client per base URL, shared by a service's requests, closed together.
+
+    ``build`` makes the client for a base URL; clients need an async ``close()``.
+    """
+
+    def __init__(self, build: Callable[[str | None], C]) -> None:
+        self._build = build
+        self._clients: dict[str | None, C] = {}
+
+    def get(self, base_url: str | None) -> C:
+        client = self._clients.get(base_url)
+        if client is None:
+            client = self._clients[base_url] = self._build(base_url)
+        return client
+
+    async def aclose(self) -> None:
+        """Close every client in the running event loop (the one that used them)."""
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.close()  # type: ignore[attr-defined]

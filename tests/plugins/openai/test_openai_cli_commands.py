@@ -127,5 +127,5 @@ def test_a_broken_file_is_reported_and_left_untouched(liminal: Cli, args: tuple[
     code, _, err = liminal(*args)
     assert code == 2
     assert "Error [INVALID_REQUEST]" in err
-    assert "fix or remove the file" in err
+    assert "fix or remove it; it was left untouched" in err
     assert compatible_path().read_text(encoding="utf-8") == "{broken"

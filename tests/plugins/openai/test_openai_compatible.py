@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from liminal import ErrorCode, LiminalError
 from liminal_openai.compatible import (
     FILE_NAME,
     CompatibleFile,
@@ -71,10 +72,12 @@ def test_model_info_keeps_a_display_name() -> None:
 @pytest.mark.parametrize(
     "text", ["{not json", '{"version": 1, "models": "nope"}', '{"models": [{"id": "x"}]}']
 )
-def test_a_broken_file_raises_value_error_naming_it(liminal_home: Path, text: str) -> None:
+def test_a_broken_file_is_an_error_naming_it(liminal_home: Path, text: str) -> None:
     compatible_path().write_text(text, encoding="utf-8")
-    with pytest.raises(ValueError, match=FILE_NAME):
+    with pytest.raises(LiminalError, match=FILE_NAME) as caught:
         load_compatible()
+    assert caught.value.code is ErrorCode.INVALID_REQUEST
+    assert compatible_path().read_text(encoding="utf-8") == text
 
 
 def test_a_broken_file_skips_its_models_with_a_warning(

@@ -17,6 +17,7 @@ Aliases are Anthropic's own alias ids plus ``claude-opus``, ``claude-sonnet``,
 
 from __future__ import annotations
 
+from liminal.catalog import ModelFamily
 from liminal.types import Capabilities, ModelInfo
 
 __all__ = ["MODELS"]
@@ -31,36 +32,11 @@ SAMPLING_PARAMETERS: tuple[str, ...] = ("temperature", "top_p", "top_k", "max_to
 FIXED_SAMPLING_PARAMETERS: tuple[str, ...] = ("max_tokens", "stop")
 
 
-def _claude(
-    model_id: str,
-    display_name: str,
-    context_window: int,
-    max_output_tokens: int,
-    *,
-    aliases: tuple[str, ...] = (),
-    reasoning: bool = True,
-    json_schema: bool = True,
-    deprecated: bool = False,
-    parameters: tuple[str, ...] = SAMPLING_PARAMETERS,
-) -> ModelInfo:
-    return ModelInfo(
-        id=model_id,
-        provider=PROVIDER,
-        display_name=display_name,
-        context_window=context_window,
-        max_output_tokens=max_output_tokens,
-        capabilities=Capabilities(
-            streaming=True,
-            tools=True,
-            vision=True,
-            json_schema=json_schema,
-            reasoning=reasoning,
-            system_prompt=True,
-        ),
-        aliases=aliases,
-        deprecated=deprecated,
-        parameters=parameters,
-    )
+_claude = ModelFamily(
+    PROVIDER,
+    Capabilities(tools=True, vision=True, json_schema=True, reasoning=True),
+    SAMPLING_PARAMETERS,
+)
 
 
 def _current(

@@ -29,8 +29,7 @@ def liminal_register_providers(registry: ProviderRegistry) -> None:
 def liminal_register_models(registry: ModelRegistry) -> None:
     from liminal_anthropic.catalog import MODELS
 
-    for model in MODELS:
-        registry.add(model)
+    registry.extend(MODELS)
 
 
 @hookimpl

@@ -16,7 +16,7 @@ from liminal import (
     TextDelta,
     Usage,
 )
-from liminal.service import ServiceContext
+from liminal.service import ClientPool, ServiceContext
 from liminal.streaming import ended_early, guard_malformed
 from liminal_anthropic.params import message_arguments
 
@@ -55,23 +55,23 @@ class AnthropicService:
     def __init__(self, context: ServiceContext, *, http_client: httpx2.AsyncClient | None = None):
         self.context = context
         self._http_client = http_client
-        self._clients: dict[str | None, anthropic.AsyncAnthropic] = {}
+        self._clients = ClientPool(self._build)
 
     def client(self, base_url: str | None) -> anthropic.AsyncAnthropic:
-        cached = self._clients.get(base_url)
-        if cached is None:
-            import anthropic
-            import httpx2
+        """The shared client of ``base_url`` (the key is set per request)."""
+        return self._clients.get(base_url)
 
-            cached = anthropic.AsyncAnthropic(
-                api_key="set-per-request",  # the real key is set by with_options per request
-                base_url=base_url,
-                max_retries=0,  # the core's retry layer is the only one
-                timeout=httpx2.Timeout(**self.context.timeouts.for_http()),
-                http_client=self._http_client,
-            )
-            self._clients[base_url] = cached
-        return cached
+    def _build(self, base_url: str | None) -> anthropic.AsyncAnthropic:
+        import anthropic
+        import httpx2
+
+        return anthropic.AsyncAnthropic(
+            api_key="set-per-request",  # the real key is set by with_options per request
+            base_url=base_url,
+            max_retries=0,  # the core's retry layer is the only one
+            timeout=httpx2.Timeout(**self.context.timeouts.for_http()),
+            http_client=self._http_client,
+        )
 
     async def _keyed(self, model_id: str) -> anthropic.AsyncAnthropic:
         base = self.client(self.context.base_url_for(model_id))
@@ -127,9 +127,7 @@ class AnthropicService:
 
     async def aclose(self) -> None:
         """Close the shared clients (and their connections) in the running event loop."""
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await client.close()
+        await self._clients.aclose()
 
     async def validate_key(self, key: Secret) -> KeyStatus:
         import anthropic

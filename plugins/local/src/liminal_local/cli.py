@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import attrs
 import click
@@ -15,17 +16,10 @@ def local_group() -> None:
     """Local models run by llama.cpp on this machine."""
 
 
-def _load() -> object:
+def _load() -> Any:
     from liminal_local.models import load_local
 
-    try:
-        return load_local()
-    except ValueError as exc:
-        raise LiminalError(
-            ErrorCode.INVALID_REQUEST,
-            str(exc),
-            hint="fix or remove the file; it was left untouched",
-        ) from exc
+    return load_local()
 
 
 @local_group.command("add")
@@ -41,7 +35,7 @@ def add(path: Path, name: str, context_window: int, max_output: int) -> None:
     if path.suffix.lower() != ".gguf":
         raise click.BadParameter("must be a .gguf file", param_hint="PATH")
     data = _load()
-    mine = {m.name for m in data.models}  # type: ignore[attr-defined]
+    mine = {m.name for m in data.models}
     if name not in mine and name in get_plugins().models:
         raise LiminalError(
             ErrorCode.INVALID_REQUEST,
@@ -54,10 +48,10 @@ def add(path: Path, name: str, context_window: int, max_output: int) -> None:
         context_window=context_window,
         max_output_tokens=min(max_output, context_window),
     )
-    others = tuple(m for m in data.models if m.name != name)  # type: ignore[attr-defined]
+    others = tuple(m for m in data.models if m.name != name)
     from liminal_local.models import save_local as _save
 
-    _save(attrs.evolve(data, models=(*others, model)))  # type: ignore[misc]
+    _save(attrs.evolve(data, models=(*others, model)))
     click.echo(f"Added local model {name} ({path.name})")
 
 
@@ -78,12 +72,12 @@ def remove(name: str) -> None:
     from liminal_local.models import save_local
 
     data = _load()
-    kept = tuple(m for m in data.models if m.name != name)  # type: ignore[attr-defined]
-    if len(kept) == len(data.models):  # type: ignore[attr-defined]
+    kept = tuple(m for m in data.models if m.name != name)
+    if len(kept) == len(data.models):
         raise LiminalError(
             ErrorCode.MODEL_NOT_FOUND,
             f"{name!r} is not a registered local model",
             hint="see `liminal local list` (the bundled model cannot be removed)",
         )
-    save_local(attrs.evolve(data, models=kept))  # type: ignore[misc]
+    save_local(attrs.evolve(data, models=kept))
     click.echo(f"Removed local model {name}")

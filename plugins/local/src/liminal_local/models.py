@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import attrs
 
-from liminal import Capabilities, ModelInfo
+from liminal import Capabilities, LiminalError, ModelInfo
+from liminal.files import UserFile
 from liminal.paths import config_dir
 
 __all__ = ["BUNDLED", "LocalModel", "gguf_path", "load_local", "local_models", "save_local"]
@@ -54,33 +54,25 @@ def local_path() -> Path:
     return config_dir() / FILE_NAME
 
 
-def load_local(path: Path | None = None) -> LocalFile:
-    from liminal.serialize import structure
+def _file(path: Path | None) -> UserFile[LocalFile]:
+    return UserFile(path or local_path(), LocalFile, what="local-models file")
 
-    path = path or local_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return LocalFile()
-    try:
-        return structure(json.loads(text), LocalFile)
-    except Exception as exc:
-        raise ValueError(f"{path} is not a valid local-models file") from exc
+
+def load_local(path: Path | None = None) -> LocalFile:
+    """The registered models; INVALID_REQUEST naming the file when it does not parse."""
+    return _file(path).load()
 
 
 def save_local(data: LocalFile, path: Path | None = None) -> None:
-    from liminal.files import write_atomically
-    from liminal.serialize import to_json
-
-    write_atomically(path or local_path(), to_json(data) + "\n")
+    _file(path).save(data)
 
 
 def local_models() -> list[LocalModel]:
     """The bundled model first, then the registered ones; a broken file is reported."""
     try:
         added = list(load_local().models)
-    except ValueError as exc:
-        print(f"Warning: {exc}; its models are skipped (fix or remove the file)", file=sys.stderr)
+    except LiminalError as error:
+        print(f"Warning: {error.message}; its models are skipped ({error.hint})", file=sys.stderr)
         added = []
     return [BUNDLED, *(m for m in added if m.name != BUNDLED.name)]
 

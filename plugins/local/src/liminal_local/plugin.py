@@ -28,8 +28,7 @@ def liminal_register_providers(registry: ProviderRegistry) -> None:
 def liminal_register_models(registry: ModelRegistry) -> None:
     from liminal_local.models import local_models
 
-    for model in local_models():
-        registry.add(model.to_model_info())
+    registry.extend(model.to_model_info() for model in local_models())
 
 
 @hookimpl

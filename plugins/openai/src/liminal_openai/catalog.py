@@ -13,6 +13,7 @@ still resolve; their comment gives the date.
 
 from __future__ import annotations
 
+from liminal.catalog import ModelFamily
 from liminal.types import Capabilities, ModelInfo
 
 __all__ = ["MODELS", "REASONING_MODELS"]
@@ -38,68 +39,17 @@ REASONING_PARAMETERS: tuple[str, ...] = (
 )
 
 
-def _chat(
-    model_id: str,
-    display_name: str,
-    context_window: int,
-    max_output_tokens: int,
-    *,
-    aliases: tuple[str, ...] = (),
-    vision: bool = True,
-    json_schema: bool = True,
-    deprecated: bool = False,
-    parameters: tuple[str, ...] = CHAT_PARAMETERS,
-) -> ModelInfo:
-    return ModelInfo(
-        id=model_id,
-        provider=PROVIDER,
-        display_name=display_name,
-        context_window=context_window,
-        max_output_tokens=max_output_tokens,
-        capabilities=Capabilities(
-            streaming=True,
-            tools=True,
-            vision=vision,
-            json_schema=json_schema,
-            reasoning=False,
-            system_prompt=True,
-        ),
-        aliases=aliases,
-        deprecated=deprecated,
-        parameters=parameters,
-    )
-
-
-def _reasoning(
-    model_id: str,
-    display_name: str,
-    context_window: int,
-    max_output_tokens: int,
-    *,
-    aliases: tuple[str, ...] = (),
-    tools: bool = True,
-    vision: bool = True,
-    deprecated: bool = False,
-) -> ModelInfo:
-    # o1 and later take system prompts as developer messages; all accept structured outputs.
-    return ModelInfo(
-        id=model_id,
-        provider=PROVIDER,
-        display_name=display_name,
-        context_window=context_window,
-        max_output_tokens=max_output_tokens,
-        capabilities=Capabilities(
-            streaming=True,
-            tools=tools,
-            vision=vision,
-            json_schema=True,
-            reasoning=True,
-            system_prompt=True,
-        ),
-        aliases=aliases,
-        deprecated=deprecated,
-        parameters=REASONING_PARAMETERS,
-    )
+_chat = ModelFamily(
+    PROVIDER,
+    Capabilities(tools=True, vision=True, json_schema=True),
+    CHAT_PARAMETERS,
+)
+# o1 and later take system prompts as developer messages; all accept structured outputs.
+_reasoning = ModelFamily(
+    PROVIDER,
+    Capabilities(tools=True, vision=True, json_schema=True, reasoning=True),
+    REASONING_PARAMETERS,
+)
 
 
 MODELS: tuple[ModelInfo, ...] = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import click
 
@@ -13,17 +15,10 @@ def openai_group() -> None:
     """OpenAI provider: models on OpenAI-compatible servers."""
 
 
-def _load() -> object:
+def _load() -> Any:
     from liminal_openai.compatible import load_compatible
 
-    try:
-        return load_compatible()
-    except ValueError as exc:
-        raise LiminalError(
-            ErrorCode.INVALID_REQUEST,
-            str(exc),
-            hint="fix or remove the file; it was left untouched",
-        ) from exc
+    return load_compatible()
 
 
 @openai_group.command("add-model")
@@ -50,7 +45,7 @@ def add_model(
     if not base_url.startswith(("http://", "https://")):
         raise click.BadParameter("must start with http:// or https://", param_hint="--base-url")
     data = _load()
-    declared = {m.id for m in data.models}  # type: ignore[attr-defined]
+    declared = {m.id for m in data.models}
     taken = [name for name in (model_id, *aliases) if name in get_plugins().models]
     if model_id not in declared and taken:
         raise LiminalError(
@@ -66,8 +61,8 @@ def add_model(
         key_env_var=key_env_var,
         aliases=aliases,
     )
-    others = tuple(m for m in data.models if m.id != model_id)  # type: ignore[attr-defined]
-    save_compatible(attrs.evolve(data, models=(*others, model)))  # type: ignore[misc]
+    others = tuple(m for m in data.models if m.id != model_id)
+    save_compatible(attrs.evolve(data, models=(*others, model)))
     click.echo(f"Added {model_id} at {model.base_url}")
 
 
@@ -78,14 +73,14 @@ def remove_model(model_id: str) -> None:
     from liminal_openai.compatible import save_compatible
 
     data = _load()
-    kept = tuple(m for m in data.models if m.id != model_id)  # type: ignore[attr-defined]
-    if len(kept) == len(data.models):  # type: ignore[attr-defined]
+    kept = tuple(m for m in data.models if m.id != model_id)
+    if len(kept) == len(data.models):
         raise LiminalError(
             ErrorCode.MODEL_NOT_FOUND,
             f"{model_id!r} is not a declared compatible model",
             hint="see `liminal openai list-models`",
         )
-    save_compatible(attrs.evolve(data, models=kept))  # type: ignore[misc]
+    save_compatible(attrs.evolve(data, models=kept))
     click.echo(f"Removed {model_id}")
 
 
@@ -93,6 +88,6 @@ def remove_model(model_id: str) -> None:
 def list_models() -> None:
     """List the declared compatible models."""
     data = _load()
-    for m in data.models:  # type: ignore[attr-defined]
+    for m in data.models:
         key = f" key from ${m.key_env_var}" if m.key_env_var else " no key"
         click.echo(f"{m.id}  {m.base_url}  context {m.context_window:,}{key}")

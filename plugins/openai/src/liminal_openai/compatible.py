@@ -7,13 +7,13 @@ env var that holds its key: the OpenAI key is never sent to such a server.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import attrs
 
-from liminal import Capabilities, ModelInfo
+from liminal import Capabilities, LiminalError, ModelInfo
+from liminal.files import UserFile
 from liminal.paths import config_dir
 
 __all__ = [
@@ -61,32 +61,23 @@ def compatible_path() -> Path:
     return config_dir() / FILE_NAME
 
 
-def load_compatible(path: Path | None = None) -> CompatibleFile:
-    """The declared models; raises ValueError naming the file when it does not parse."""
-    from liminal.serialize import structure
+def _file(path: Path | None) -> UserFile[CompatibleFile]:
+    return UserFile(path or compatible_path(), CompatibleFile, what="compatible-models file")
 
-    path = path or compatible_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return CompatibleFile()
-    try:
-        return structure(json.loads(text), CompatibleFile)
-    except Exception as exc:
-        raise ValueError(f"{path} is not a valid compatible-models file") from exc
+
+def load_compatible(path: Path | None = None) -> CompatibleFile:
+    """The declared models; INVALID_REQUEST naming the file when it does not parse."""
+    return _file(path).load()
 
 
 def save_compatible(data: CompatibleFile, path: Path | None = None) -> None:
-    from liminal.files import write_atomically
-    from liminal.serialize import to_json
-
-    write_atomically(path or compatible_path(), to_json(data) + "\n")
+    _file(path).save(data)
 
 
 def load_compatible_models() -> list[ModelInfo]:
     """ModelInfos for the registry; a broken file is reported, not fatal."""
     try:
         return [m.to_model_info() for m in load_compatible().models]
-    except ValueError as exc:
-        print(f"Warning: {exc}; its models are skipped (fix or remove the file)", file=sys.stderr)
+    except LiminalError as error:
+        print(f"Warning: {error.message}; its models are skipped ({error.hint})", file=sys.stderr)
         return []

@@ -31,10 +31,8 @@ def liminal_register_models(registry: ModelRegistry) -> None:
     from liminal_openai.catalog import MODELS
     from liminal_openai.compatible import load_compatible_models
 
-    for model in MODELS:
-        registry.add(model)
-    for model in load_compatible_models():
-        registry.add(model)
+    registry.extend(MODELS)
+    registry.extend(load_compatible_models())
 
 
 @hookimpl

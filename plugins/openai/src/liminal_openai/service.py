@@ -18,7 +18,7 @@ from liminal import (
     TextDelta,
     Usage,
 )
-from liminal.service import ServiceContext
+from liminal.service import ClientPool, ServiceContext
 from liminal.streaming import ended_early, guard_malformed
 from liminal_openai.params import chat_arguments
 
@@ -47,7 +47,7 @@ class OpenAIService:
     def __init__(self, context: ServiceContext, *, http_client: httpx2.AsyncClient | None = None):
         self.context = context
         self._http_client = http_client
-        self._clients: dict[str | None, openai.AsyncOpenAI] = {}
+        self._clients = ClientPool(lambda base_url: self._build(base_url, context.api_key))
 
     def _timeout(self) -> httpx2.Timeout:
         import httpx2
@@ -55,21 +55,21 @@ class OpenAIService:
         return httpx2.Timeout(**self.context.timeouts.for_http())
 
     def client(self, base_url: str | None, api_key: Any = None) -> openai.AsyncOpenAI:
-        cached = self._clients.get(base_url) if api_key is None else None
-        if cached is not None:
-            return cached
+        """The shared client of ``base_url``, or a new one for a key of its own."""
+        if api_key is None:
+            return self._clients.get(base_url)
+        return self._build(base_url, api_key)
+
+    def _build(self, base_url: str | None, api_key: Any) -> openai.AsyncOpenAI:
         import openai
 
-        client = openai.AsyncOpenAI(
-            api_key=api_key if api_key is not None else self.context.api_key,
+        return openai.AsyncOpenAI(
+            api_key=api_key,  # a str, or the core's per-request key callable
             base_url=base_url,
             max_retries=0,  # the core's retry layer is the only one
             timeout=self._timeout(),
             http_client=self._http_client,
         )
-        if api_key is None:
-            self._clients[base_url] = client
-        return client
 
     def _whole_answer_timeout(self, request: ChatRequest) -> httpx2.Timeout:
         """Without streaming nothing arrives until the answer is done: wait up to the total."""
@@ -140,9 +140,7 @@ class OpenAIService:
 
     async def aclose(self) -> None:
         """Close the shared clients (and their connections) in the running event loop."""
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await client.close()
+        await self._clients.aclose()
 
     async def validate_key(self, key: Secret) -> KeyStatus:
         import openai
