@@ -512,16 +512,39 @@ async def test_stall_before_any_text_is_timeout(
 async def test_stall_before_the_headers_is_timeout(
     fault_env: Faults, retries: Retries, http: httpx2.AsyncClient
 ) -> None:
+    # Streaming: the headers must come within the idle limit.
     service = build(
         retries, http, timeouts=Timeouts(connect=2.0, idle=0.5, total=30.0), max_attempts=1
     )
     fault_env.stall(5)
     started = time.monotonic()
     with pytest.raises(LiminalError) as caught:
-        await service.complete(ask())
+        await streamed(service)
     assert caught.value.code is ErrorCode.TIMEOUT
     assert time.monotonic() - started < 2.0
     assert fault_env.requests(CHAT) == 1
+
+
+async def test_a_whole_answer_may_take_until_the_total_deadline(
+    fault_env: Faults, retries: Retries, http: httpx2.AsyncClient
+) -> None:
+    # Without streaming nothing arrives before the answer is done: only the total bounds it.
+    patient = build(
+        retries, http, timeouts=Timeouts(connect=2.0, idle=0.5, total=30.0), max_attempts=1
+    )
+    fault_env.stall(1.0)
+    assert (await patient.complete(ask())).text
+    impatient = build(
+        retries, http, timeouts=Timeouts(connect=2.0, idle=0.5, total=1.0), max_attempts=1
+    )
+    fault_env.stall(5)
+    started = time.monotonic()
+    with pytest.raises(LiminalError) as caught:
+        await impatient.complete(ask())
+    assert caught.value.code is ErrorCode.TIMEOUT
+    assert "total deadline" in caught.value.message
+    assert time.monotonic() - started < 3.0
+    assert fault_env.requests(CHAT) == 2
 
 
 async def test_a_single_stall_is_retried(

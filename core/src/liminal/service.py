@@ -23,15 +23,13 @@ class Timeouts:
     idle: float = 60.0
     total: float = 600.0
 
-    def for_http(self) -> dict[str, float]:
-        """``connect``/``read``/``write``/``pool`` for an HTTP client: ``read`` is the
-        longest silence between two chunks; the core enforces ``total`` itself."""
-        return {
-            "connect": self.connect,
-            "read": self.idle,
-            "write": self.idle,
-            "pool": self.connect,
-        }
+    def for_http(self, *, whole_answer: float | None = None) -> dict[str, float]:
+        """``connect``/``read``/``write``/``pool`` for an HTTP client. ``read`` is the
+        longest silence between two chunks; the core enforces ``total`` itself. For a
+        non-streaming call pass ``whole_answer`` (its total): nothing arrives before the
+        answer is done, so that is how long a read may wait."""
+        read = self.idle if whole_answer is None else whole_answer
+        return {"connect": self.connect, "read": read, "write": self.idle, "pool": self.connect}
 
 
 @runtime_checkable

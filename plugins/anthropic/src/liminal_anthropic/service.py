@@ -114,7 +114,13 @@ class AnthropicService:
     async def complete(self, request: ChatRequest) -> ChatResult:
         model = self.context.model_info(request.model)
         client = await self._keyed(model.id)
-        message = await client.messages.create(**message_arguments(model, request))
+        import httpx2
+
+        total = request.timeout or self.context.timeouts.total
+        message = await client.messages.create(
+            **message_arguments(model, request),
+            timeout=httpx2.Timeout(**self.context.timeouts.for_http(whole_answer=total)),
+        )
         text = "".join(getattr(block, "text", "") for block in message.content)
         return ChatResult(
             text=text,

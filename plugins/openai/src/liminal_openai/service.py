@@ -72,12 +72,10 @@ class OpenAIService:
         )
 
     def _whole_answer_timeout(self, request: ChatRequest) -> httpx2.Timeout:
-        """Without streaming nothing arrives until the answer is done: wait up to the total."""
         import httpx2
 
-        limits = self.context.timeouts.for_http()
-        limits["read"] = request.timeout or self.context.timeouts.total
-        return httpx2.Timeout(**limits)
+        total = request.timeout or self.context.timeouts.total
+        return httpx2.Timeout(**self.context.timeouts.for_http(whole_answer=total))
 
     def _client_for(self, model_id: str) -> openai.AsyncOpenAI:
         return self.client(self.context.base_url_for(model_id))
