@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,9 +179,17 @@ def _startup(s) -> str:
             f"subtracted. In all, `liminal models list` imports for "
             f"{s.import_total_us / 1000:.1f} ms, {s.import_extra_us / 1000:.1f} ms more than "
             "the baseline (`-X importtime` inflates these: compare them with each other, not "
-            "with the wall times). Beyond imports, the command scans entry points, registers "
-            "the plugins' catalogues and prints the table.",
+            "with the wall times).",
             heavy,
+            "These runs answer from the registry snapshot (docs/decisions.md: the snapshot "
+            "is reused while the installed packages, the plugins' sources and the config "
+            "files are unchanged). The first run after an install, an uninstall or a config "
+            "change rebuilds it: it scans the entry points, imports every plugin and builds "
+            "their catalogues. That cold run, measured with `LIMINAL_NO_CACHE=1`: median "
+            f"**{statistics.median(s.cold_ms):.1f} ms** over {len(s.cold_ms)} runs "
+            f"({statistics.median(s.cold_ms) / s.baseline_median:.2f}× the baseline); "
+            "provider SDKs imported on it: "
+            f"**{', '.join(s.cold_forbidden) or 'none'}**.",
         ]
     )
 

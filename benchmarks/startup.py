@@ -41,6 +41,11 @@ class StartupResult:
     heaviest: list[tuple[int, str]] = field(default_factory=list)
     import_total_us: int = 0
     import_extra_us: int = 0
+    #: The same command with the registry rebuilt (``LIMINAL_NO_CACHE=1``): the first run
+    #: after an install, an uninstall or a config change.
+    cold_ms: list[float] = field(default_factory=list)
+    #: Provider SDKs imported on that cold path (must be none as well).
+    cold_forbidden: list[str] = field(default_factory=list)
 
     @property
     def liminal_median(self) -> float:
@@ -128,6 +133,9 @@ def run(runs: int = 15, log=print) -> StartupResult:
             pair = [(liminal_argv, liminal_ms), (baseline_argv, baseline_ms)]
             for argv, sink in pair if i % 2 == 0 else reversed(pair):
                 sink.append(_timed(argv, env))
+        cold_env = dict(env, LIMINAL_NO_CACHE="1")
+        cold_ms = [_timed(liminal_argv, cold_env) for _ in range(runs)]
+        cold_names = {name for _, _, name in _imports(liminal_argv, cold_env)}
         liminal_rows = [_imports(liminal_argv, env) for _ in range(IMPORT_RUNS)]
         baseline_rows = [_imports(list(BASELINE), env) for _ in range(IMPORT_RUNS)]
     names = {name for rows in liminal_rows for _, _, name in rows}
@@ -144,9 +152,12 @@ def run(runs: int = 15, log=print) -> StartupResult:
         heaviest,
         import_total_us=sum(mine.values()),
         import_extra_us=sum(extra.values()),
+        cold_ms=cold_ms,
+        cold_forbidden=sorted(n for n in cold_names if n.split(".")[0] in FORBIDDEN),
     )
     log(
         f"start-up: liminal models list {result.liminal_median:.1f} ms, "
-        f"import click, pluggy {result.baseline_median:.1f} ms, ratio {result.ratio:.2f}x"
+        f"import click, pluggy {result.baseline_median:.1f} ms, ratio {result.ratio:.2f}x; "
+        f"cold (registry rebuilt) {statistics.median(cold_ms):.1f} ms"
     )
     return result
