@@ -8,14 +8,12 @@ like): ``ANTHROPIC_BASE_URL`` (no ``/v1``), ``ANTHROPIC_API_KEY``, ``LIMINAL_HOM
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from clirunner import Liminal, error_line
 
 if TYPE_CHECKING:
     from faults import Faults
@@ -27,45 +25,6 @@ WRONG_KEY = "sk-ant-wrong-0123456789abcdefWXYZ"
 #: claude-sonnet (Claude Sonnet 5.5) takes no temperature: bound the sampled answer instead.
 SHORT = ("-o", "max_tokens", "16")
 FAST = ("-o", "temperature", "0", "-o", "max_tokens", "8")
-
-
-def liminal_script() -> str:
-    beside = Path(sys.executable).parent / "liminal"
-    if beside.is_file():
-        return str(beside)
-    return shutil.which("liminal") or "/work/venv/bin/liminal"
-
-
-class Liminal:
-    """Runs ``liminal ARGS`` with a clean environment: LIMINAL_HOME plus what a test sets."""
-
-    def __init__(self, home: Path) -> None:
-        self.env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("OPENAI_", "ANTHROPIC_", "LIMINAL_"))
-        }
-        self.env["LIMINAL_HOME"] = str(home)
-
-    def __call__(
-        self, *args: str, stdin: str | None = None, timeout: float = 60
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [liminal_script(), *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env=self.env,
-            timeout=timeout,
-            check=False,
-        )
-
-
-def error_line(stderr: str) -> str:
-    """The ``Error [CODE]: message`` line (other plugins may print warnings before it)."""
-    lines = [line for line in stderr.splitlines() if line.startswith("Error [")]
-    assert len(lines) == 1, stderr
-    return lines[0]
 
 
 @pytest.fixture

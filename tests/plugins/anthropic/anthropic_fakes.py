@@ -8,11 +8,11 @@ sends the key as ``Authorization: Bearer``.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import httpx2
-
+from fakeapi import FakeApi
+from fakeapi import TrackedStream as TrackedStream  # re-exported for the tests
 from liminal import Capabilities, ModelInfo, Secret
 from liminal.client import ManagedService
 from liminal.factory import LlmServiceFactory
@@ -41,8 +41,6 @@ PROXIED_MODEL = ModelInfo(
     parameters=("max_tokens", "stop", "temperature"),
     base_url=PROXY_URL,
 )
-
-Handler = Callable[[httpx2.Request], httpx2.Response]
 
 
 def model_registry(*extra: ModelInfo) -> ModelRegistry:
@@ -188,83 +186,15 @@ def error_body(message: str, *, kind: str) -> dict[str, Any]:
     return {"type": "error", "error": {"type": kind, "message": message}}
 
 
-class TrackedStream(httpx2.AsyncByteStream):
-    """A streamed response body that remembers whether the client closed it.
-
-    ``fail`` is raised after the parts, as a transport raises when the connection drops.
-    """
-
-    def __init__(self, parts: Iterable[bytes], fail: BaseException | None = None) -> None:
-        self._parts = list(parts)
-        self._fail = fail
-        self.sent = 0
-        self.closed = False
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for part in self._parts:
-            self.sent += 1
-            yield part
-        if self._fail is not None:
-            raise self._fail
-
-    async def aclose(self) -> None:
-        self.closed = True
-
-
-class MockApi:
+class MockApi(FakeApi):
     """A fake Messages API: a queue of responses (or a handler) and a log of requests."""
 
-    def __init__(self) -> None:
-        self.requests: list[httpx2.Request] = []
-        self._queue: list[httpx2.Response | Handler | BaseException] = []
-        self.clients: list[httpx2.AsyncClient] = []
-
-    # -- scripting ------------------------------------------------------------------------
-
-    def reply(self, *responses: httpx2.Response | Handler | BaseException) -> MockApi:
-        """Queue answers for the next requests; the last one repeats."""
-        self._queue.extend(responses)
-        return self
-
-    def json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> MockApi:
-        return self.reply(httpx2.Response(status, json=body, headers=headers))
+    stream_headers = {"content-type": "text/event-stream", "request-id": "req_stream"}  # noqa: RUF012
 
     def error(
         self, status: int, message: str, *, kind: str, headers: dict[str, str] | None = None
     ) -> MockApi:
         return self.json(error_body(message, kind=kind), status=status, headers=headers)
-
-    def stream(self, body: bytes | TrackedStream) -> MockApi:
-        headers = {"content-type": "text/event-stream", "request-id": "req_stream"}
-        if isinstance(body, TrackedStream):
-            return self.reply(httpx2.Response(200, headers=headers, stream=body))
-        return self.reply(httpx2.Response(200, headers=headers, content=body))
-
-    def handle(self, request: httpx2.Request) -> httpx2.Response:
-        self.requests.append(request)
-        if not self._queue:
-            raise AssertionError(f"unexpected request {request.method} {request.url}")
-        answer = self._queue.pop(0) if len(self._queue) > 1 else self._queue[0]
-        if isinstance(answer, BaseException):
-            raise answer
-        if callable(answer) and not isinstance(answer, httpx2.Response):
-            return answer(request)
-        return answer
-
-    # -- inspection -----------------------------------------------------------------------
-
-    def body(self, index: int = -1) -> dict[str, Any]:
-        return json.loads(self.requests[index].content)  # type: ignore[no-any-return]
-
-    def authorization(self, index: int = -1) -> str | None:
-        return self.requests[index].headers.get("authorization")
-
-    # -- the service under test -----------------------------------------------------------
-
-    def http_client(self) -> httpx2.AsyncClient:
-        client = httpx2.AsyncClient(transport=httpx2.MockTransport(self.handle))
-        self.clients.append(client)
-        return client
 
     def service(
         self,
@@ -316,10 +246,6 @@ class MockApi:
             on_retry=on_retry,
             sleep=_no_wait if sleep is None else sleep,
         )
-
-    async def aclose(self) -> None:
-        for client in self.clients:
-            await client.aclose()
 
 
 async def _no_wait(seconds: float) -> None:

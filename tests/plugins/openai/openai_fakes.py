@@ -7,11 +7,10 @@ is a handler function plugged into the SDK through ``http_client=`` (DESIGN.md Â
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
-import httpx2
-
+from fakeapi import FakeApi
+from fakeapi import TrackedStream as TrackedStream  # re-exported for the tests
 from liminal import Capabilities, ModelInfo, Secret
 from liminal.registry import ModelRegistry, ProviderRegistry
 from liminal.service import ServiceContext, Timeouts
@@ -34,8 +33,6 @@ COMPAT_MODEL = ModelInfo(
     base_url=COMPAT_URL,
     key_env_var="COMPAT_KEY",
 )
-
-Handler = Callable[[httpx2.Request], httpx2.Response]
 
 
 def model_registry(*extra: ModelInfo) -> ModelRegistry:
@@ -127,72 +124,8 @@ def error_body(message: str, *, kind: str, code: str | None = None) -> dict[str,
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 
-class TrackedStream(httpx2.AsyncByteStream):
-    """A streamed response body that remembers whether the client closed it."""
-
-    def __init__(self, parts: Iterable[bytes]) -> None:
-        self._parts = list(parts)
-        self.sent = 0
-        self.closed = False
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for part in self._parts:
-            self.sent += 1
-            yield part
-
-    async def aclose(self) -> None:
-        self.closed = True
-
-
-class MockApi:
+class MockApi(FakeApi):
     """A fake OpenAI API: a queue of responses (or a handler) and a log of requests."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx2.Request] = []
-        self._queue: list[httpx2.Response | Handler | BaseException] = []
-        self.clients: list[httpx2.AsyncClient] = []
-
-    # -- scripting ------------------------------------------------------------------------
-
-    def reply(self, *responses: httpx2.Response | Handler | BaseException) -> MockApi:
-        """Queue answers for the next requests; the last one repeats."""
-        self._queue.extend(responses)
-        return self
-
-    def json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> MockApi:
-        return self.reply(httpx2.Response(status, json=body, headers=headers))
-
-    def stream(self, body: bytes | TrackedStream) -> MockApi:
-        headers = {"content-type": "text/event-stream"}
-        if isinstance(body, TrackedStream):
-            return self.reply(httpx2.Response(200, headers=headers, stream=body))
-        return self.reply(httpx2.Response(200, headers=headers, content=body))
-
-    def handle(self, request: httpx2.Request) -> httpx2.Response:
-        self.requests.append(request)
-        if not self._queue:
-            raise AssertionError(f"unexpected request {request.method} {request.url}")
-        answer = self._queue.pop(0) if len(self._queue) > 1 else self._queue[0]
-        if isinstance(answer, BaseException):
-            raise answer
-        if callable(answer) and not isinstance(answer, httpx2.Response):
-            return answer(request)
-        return answer
-
-    # -- inspection -----------------------------------------------------------------------
-
-    def body(self, index: int = -1) -> dict[str, Any]:
-        return json.loads(self.requests[index].content)  # type: ignore[no-any-return]
-
-    def authorization(self, index: int = -1) -> str | None:
-        return self.requests[index].headers.get("authorization")
-
-    # -- the service under test -----------------------------------------------------------
-
-    def http_client(self) -> httpx2.AsyncClient:
-        client = httpx2.AsyncClient(transport=httpx2.MockTransport(self.handle))
-        self.clients.append(client)
-        return client
 
     def service(
         self,
@@ -212,7 +145,3 @@ class MockApi:
             default_key=lambda: secret,
         )
         return OpenAIService(context, http_client=self.http_client())
-
-    async def aclose(self) -> None:
-        for client in self.clients:
-            await client.aclose()
