@@ -112,3 +112,35 @@ def test_unknown_conversation_is_a_clear_error(env: dict[str, str]) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("Error [INVALID_REQUEST]: no conversation 'nope'")
     assert "Traceback" not in result.stderr
+
+
+def test_ctrl_c_stops_the_answer_not_the_chat(env: dict[str, str]) -> None:
+    process = subprocess.Popen(
+        [LIMINAL, "chat", "-m", "smollm2", "-o", "max_tokens", "300"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    process.stdin.write("Tell me a long story about dragons.\n")
+    process.stdin.flush()
+    assert process.stdout.read(10)  # the answer is streaming
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    process.stdin.write("Say hi\n/exit\n")
+    process.stdin.flush()
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "(answer interrupted; what arrived is kept)" in err
+    listed = json.loads(liminal(["conversations", "list", "--json"], env).stdout)
+    messages = show(env, listed[0]["id"])["messages"]
+    assert [(m["role"], m["status"]) for m in messages] == [
+        ("user", "complete"),
+        ("assistant", "interrupted"),
+        ("user", "complete"),
+        ("assistant", "complete"),
+    ]
+    assert messages[1]["content"]

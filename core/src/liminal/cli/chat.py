@@ -177,7 +177,8 @@ def chat(
             except LiminalError as error:
                 report_error(error)  # the conversation goes on; what arrived is stored
             except KeyboardInterrupt:
-                click.echo("\n(answer interrupted; what arrived is kept)", err=True)
+                click.echo()  # end the cut answer's line on stdout
+                click.echo("(answer interrupted; what arrived is kept)", err=True)
     finally:
         loop.run(factory.aclose())
         loop.__exit__(None, None, None)
