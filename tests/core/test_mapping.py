@@ -436,3 +436,15 @@ def test_anything_else_is_unknown() -> None:
     assert "ZeroDivisionError" in error.message
     assert error.provider == "p"
     assert isinstance(error, LiminalError)
+
+
+def test_a_body_that_is_not_json_is_a_server_error() -> None:
+    import json
+
+    try:
+        json.loads("<html>")
+    except json.JSONDecodeError as exc:
+        not_json = exc
+    mapped = error_from_exception(not_json, provider="p")
+    assert mapped.code is ErrorCode.SERVER_ERROR
+    assert "not valid JSON" in mapped.message

@@ -46,3 +46,39 @@ def test_ended_early() -> None:
     assert error.partial_text == "Hello"
     assert "[DONE]" in error.message
     assert (error.provider, error.model) == ("openai", "gpt-x")
+
+
+def test_a_stream_that_ends_before_any_text_says_nothing_arrived() -> None:
+    from liminal.streaming import ended_early
+
+    empty = ended_early("p", "m", [], "message_stop")
+    assert empty.code is ErrorCode.STREAM_INTERRUPTED
+    assert "before any text" in empty.message
+    assert "nothing arrived" in (empty.hint or "")
+    partial = ended_early("p", "m", ["Hel", "lo"], "message_stop")
+    assert partial.partial_text == "Hello"
+    assert "before any text" not in partial.message
+
+
+@pytest.mark.parametrize(
+    ("content_type", "fails"),
+    [
+        ("text/event-stream", False),
+        ("text/event-stream; charset=utf-8", False),
+        ("", False),  # no header: trust the body
+        ("text/html; charset=utf-8", True),
+        ("application/json", True),  # a server that ignored stream=true
+    ],
+)
+def test_check_event_stream(content_type: str, fails: bool) -> None:
+    from liminal.streaming import check_event_stream
+
+    headers = {"content-type": content_type} if content_type else {}
+    if not fails:
+        check_event_stream(headers, provider="p")
+        return
+    with pytest.raises(LiminalError) as caught:
+        check_event_stream(headers, provider="p")
+    assert caught.value.code is ErrorCode.SERVER_ERROR
+    assert content_type.split(";")[0] in caught.value.message
+    assert "base URL" in (caught.value.hint or "")

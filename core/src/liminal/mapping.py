@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import time
 from collections.abc import Mapping
 from types import ModuleType
@@ -190,6 +191,13 @@ def transport_error(exc: BaseException, *, provider: str) -> LiminalError | None
 
 def error_from_exception(exc: BaseException, *, provider: str) -> LiminalError:
     """Best-effort mapping of any exception by duck typing (status_code, body, response)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return LiminalError(
+            ErrorCode.SERVER_ERROR,
+            f"{provider}: the server sent an answer that is not valid JSON",
+            hint="try again; if it keeps happening, check the provider's base URL",
+            provider=provider,
+        )
     mapped = transport_error(exc, provider=provider)
     if mapped is not None:
         return mapped
@@ -256,6 +264,13 @@ def error_from_sdk(sdk: ModuleType, error: BaseException, *, provider: str) -> L
     elif isinstance(error, sdk.APIError):  # an error event inside a 200 stream
         body = error.body if error.body is not None else {"message": error.message}
         mapped = error_from_body(body, provider=provider)
+    elif isinstance(error, json.JSONDecodeError):  # a 200 whose body is not JSON
+        mapped = LiminalError(
+            ErrorCode.SERVER_ERROR,
+            f"{provider}: the server sent an answer that is not valid JSON",
+            hint="try again; if it keeps happening, check the provider's base URL",
+            provider=provider,
+        )
     else:
         mapped = transport_error(error, provider=provider)
     if mapped is not None and mapped.__cause__ is None:

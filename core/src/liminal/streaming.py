@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from typing import TypeVar
 
 from liminal.errors import ErrorCode, LiminalError
@@ -33,10 +33,36 @@ async def guard_malformed(items: AsyncIterable[T], *, provider: str) -> AsyncIte
 
 def ended_early(provider: str, model: str, received: list[str], terminal: str) -> LiminalError:
     """STREAM_INTERRUPTED for a stream that ended without its ``terminal`` event."""
+    if received:
+        return LiminalError(
+            ErrorCode.STREAM_INTERRUPTED,
+            f"{provider}: the stream ended before {terminal}",
+            provider=provider,
+            model=model,
+            partial_text="".join(received),
+        )
     return LiminalError(
         ErrorCode.STREAM_INTERRUPTED,
-        f"{provider}: the stream ended before {terminal}",
+        f"{provider}: the stream ended before {terminal}, before any text",
+        hint="nothing arrived: try again; if it keeps happening, check the provider's base URL",
         provider=provider,
         model=model,
-        partial_text="".join(received),
     )
+
+
+def not_an_api_answer(provider: str, got: str) -> LiminalError:
+    """SERVER_ERROR for an answer that is not the provider's API speaking (a web page...)."""
+    return LiminalError(
+        ErrorCode.SERVER_ERROR,
+        f"{provider}: the server did not answer like the provider's API ({got})",
+        hint="check the provider's base URL (e.g. OPENAI_BASE_URL): it must point at its API",
+        provider=provider,
+    )
+
+
+def check_event_stream(headers: Mapping[str, str], *, provider: str) -> None:
+    """Raise when a streamed request was answered with something else than an event stream
+    (an HTML page, or a whole JSON answer from a server that does not stream)."""
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and content_type != "text/event-stream":
+        raise not_an_api_answer(provider, f"{content_type} instead of an event stream")

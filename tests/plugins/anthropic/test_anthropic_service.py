@@ -498,3 +498,17 @@ async def test_list_remote_models_raises_the_sdk_error(api: MockApi) -> None:
     api.error(401, "invalid x-api-key", kind="authentication_error")
     with pytest.raises(anthropic.AuthenticationError):
         await api.service().list_remote_models()
+
+
+async def test_a_web_page_instead_of_the_api_is_a_server_error(api: MockApi) -> None:
+    # A wrong ANTHROPIC_BASE_URL typically lands on an HTML page that answers 200.
+    page = httpx2.Response(200, headers={"content-type": "text/html"}, content=b"<html></html>")
+    api.reply(page)
+    with pytest.raises(LiminalError) as streamed:
+        await events_of(api.service(), request())
+    assert streamed.value.code is ErrorCode.SERVER_ERROR
+    assert "text/html instead of an event stream" in streamed.value.message
+    with pytest.raises(LiminalError) as whole:
+        await api.service().complete(request())
+    assert whole.value.code is ErrorCode.SERVER_ERROR
+    assert "not JSON" in whole.value.message

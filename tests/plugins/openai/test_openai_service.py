@@ -434,3 +434,17 @@ async def test_complete_waits_for_the_whole_answer_not_just_the_idle_limit(api: 
     await service.complete(attrs.evolve(request(), timeout=42.0))
     assert api.requests[1].extensions["timeout"]["read"] == 42.0
     assert api.requests[1].extensions["timeout"]["connect"] == 3.0
+
+
+async def test_a_web_page_instead_of_the_api_is_a_server_error(api: MockApi) -> None:
+    # A wrong OPENAI_BASE_URL typically lands on an HTML page that answers 200.
+    page = httpx2.Response(200, headers={"content-type": "text/html"}, content=b"<html></html>")
+    api.reply(page)
+    with pytest.raises(LiminalError) as streamed:
+        await events_of(api.service(), request())
+    assert streamed.value.code is ErrorCode.SERVER_ERROR
+    assert "text/html instead of an event stream" in streamed.value.message
+    with pytest.raises(LiminalError) as whole:
+        await api.service().complete(request())
+    assert whole.value.code is ErrorCode.SERVER_ERROR
+    assert "not JSON" in whole.value.message

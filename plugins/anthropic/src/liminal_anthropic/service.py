@@ -17,7 +17,12 @@ from liminal import (
     Usage,
 )
 from liminal.service import ClientPool, ServiceContext
-from liminal.streaming import ended_early, guard_malformed
+from liminal.streaming import (
+    check_event_stream,
+    ended_early,
+    guard_malformed,
+    not_an_api_answer,
+)
 from liminal_anthropic.params import message_arguments
 
 if TYPE_CHECKING:
@@ -87,6 +92,7 @@ class AnthropicService:
         stopped = False
         received: list[str] = []
         try:
+            check_event_stream(stream.response.headers, provider=provider)
             async for event in guard_malformed(stream, provider=provider):
                 kind = event.type
                 if kind == "content_block_delta":
@@ -121,6 +127,8 @@ class AnthropicService:
             **message_arguments(model, request),
             timeout=httpx2.Timeout(**self.context.timeouts.for_http(whole_answer=total)),
         )
+        if isinstance(message, str):  # the SDK hands back a body it could not parse
+            raise not_an_api_answer(self.context.provider.id, "a text answer, not JSON")
         text = "".join(getattr(block, "text", "") for block in message.content)
         return ChatResult(
             text=text,

@@ -19,7 +19,12 @@ from liminal import (
     Usage,
 )
 from liminal.service import ClientPool, ServiceContext
-from liminal.streaming import ended_early, guard_malformed
+from liminal.streaming import (
+    check_event_stream,
+    ended_early,
+    guard_malformed,
+    not_an_api_answer,
+)
 from liminal_openai.params import chat_arguments
 
 if TYPE_CHECKING:
@@ -90,6 +95,7 @@ class OpenAIService:
         refused = False
         received: list[str] = []
         try:
+            check_event_stream(stream.response.headers, provider=self.context.provider.id)
             async for chunk in guard_malformed(stream, provider=self.context.provider.id):
                 usage = getattr(chunk, "usage", None)
                 if usage is not None:
@@ -115,6 +121,8 @@ class OpenAIService:
         response = await self._client_for(model.id).chat.completions.create(
             **chat_arguments(model, request), timeout=self._whole_answer_timeout(request)
         )
+        if isinstance(response, str):  # the SDK hands back a body it could not parse
+            raise not_an_api_answer(self.context.provider.id, "a text answer, not JSON")
         if not response.choices:
             raise LiminalError(
                 ErrorCode.SERVER_ERROR,
