@@ -330,3 +330,13 @@ def test_script_prompt_refuses_unknown_parameter(run_liminal: Any) -> None:
     assert done.returncode == 2
     assert "Error [INVALID_REQUEST]" in done.stderr
     assert "frobnicate" in done.stderr
+
+
+def test_a_misspelled_command_gets_a_suggestion() -> None:
+    from click.testing import CliRunner
+
+    from liminal.cli import cli
+
+    result = CliRunner().invoke(cli, ["modles", "list"])
+    assert result.exit_code == 2
+    assert "No such command 'modles'. Did you mean 'models'?" in result.output

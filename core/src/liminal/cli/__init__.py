@@ -53,6 +53,20 @@ class LiminalGroup(click.Group):
             command_or_none = super().get_command(ctx, cmd_name)
         return command_or_none
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            import difflib
+
+            close = difflib.get_close_matches(args[0], self.list_commands(ctx), n=2)
+            if not close or args[0].startswith("-"):
+                raise
+            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?"
+            raise click.UsageError(error.message + hint, ctx) from None
+
 
 @click.group(cls=LiminalGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="liminal")
