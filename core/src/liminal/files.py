@@ -32,8 +32,11 @@ def locked(path: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def write_atomically(path: Path, text: str, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``text`` so a reader never sees half a file."""
+def write_atomically(path: Path, text: str, mode: int = 0o644, *, durable: bool = True) -> None:
+    """Replace ``path`` with ``text`` so a reader never sees half a file.
+
+    ``durable`` also waits for the disk (fsync); a cache that can be rebuilt skips it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     try:
@@ -41,7 +44,8 @@ def write_atomically(path: Path, text: str, mode: int = 0o644) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

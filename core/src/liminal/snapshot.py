@@ -122,6 +122,6 @@ def save_snapshot(data: dict[str, Any]) -> None:
     from liminal.files import write_atomically
 
     try:
-        write_atomically(snapshot_path(), json.dumps(data) + "\n")
+        write_atomically(snapshot_path(), json.dumps(data) + "\n", durable=False)
     except OSError:
         pass
