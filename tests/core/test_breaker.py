@@ -78,3 +78,15 @@ def test_a_failed_probe_opens_the_circuit_again() -> None:
     with pytest.raises(LiminalError) as caught:
         breaker.before_call()
     assert caught.value.code is ErrorCode.TIMEOUT
+
+
+def test_a_cancelled_probe_does_not_keep_the_circuit_shut() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker("p", failures=1, cooldown=10, clock=clock)
+    breaker.record(outage())
+    clock.now += 10
+    breaker.before_call()  # the probe...
+    breaker.abandon()  # ...is cancelled by its caller: no outcome
+    breaker.before_call()  # the next caller may probe
+    breaker.record(None)
+    assert breaker.state == "closed"

@@ -67,6 +67,11 @@ class CircuitBreaker:
             retry_after=wait,
         )
 
+    def abandon(self) -> None:
+        """The call was cancelled before an outcome: a probe in flight is released."""
+        with self._lock:
+            self._probing = False
+
     def record(self, error: LiminalError | None) -> None:
         """The outcome of a call: None for success."""
         with self._lock:

@@ -277,6 +277,7 @@ class ManagedService:
                     self.keys.mark_valid(entry)
                 return
             except (asyncio.CancelledError, GeneratorExit):
+                self.breaker.abandon()
                 raise
             except Exception as exc:
                 error = self._as_error(exc, model)
@@ -394,6 +395,7 @@ class ManagedService:
                     self.keys.mark_valid(entry)
                 return result
             except asyncio.CancelledError:
+                self.breaker.abandon()
                 raise
             except (TimeoutError, asyncio.TimeoutError) as exc:
                 timeout = self._timeout(model, tripped_total=True, idle=0)
