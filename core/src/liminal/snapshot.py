@@ -61,10 +61,10 @@ def _key(source_dirs: list[str]) -> list[Any]:
         VERSION,
         __version__,
         sys.version,
-        sys.executable,
+        sys.prefix,  # the environment (python and python3 in it are the same)
         [os.environ.get(name) for name in _ENV],
         [_stamp(p) for p in sys.path if p],
-        _dir_stamps(str(config_dir())),
+        _dir_stamps(str(config_dir()), ".json"),  # declared models, preferences, config
         [_dir_stamps(d, ".py") for d in source_dirs],
     ]
 
