@@ -4,8 +4,8 @@ Building the registry imports every plugin and the attrs classes of their catalo
 listing models needs none of that when nothing changed. The snapshot is the JSON form
 of the registry plus what it depended on: installed packages (the mtimes of the
 ``sys.path`` directories, which change whenever pip adds or removes a distribution),
-the plugins' own source files (editable installs), the files of the config dir
-(declared models, preferences), the plugin switches and the Python that ran. Any
+the plugins' own source files (editable installs), the JSON files of the config dir
+(declared models, preferences), the plugin switches and the Python environment. Any
 change, and the next ``models list`` rebuilds it. ``LIMINAL_NO_CACHE=1`` skips it.
 
 This module imports only the standard library: it runs before anything heavy.
