@@ -181,11 +181,6 @@ class KeyFile:
         entry = self.read().providers.get(provider)
         return [k.label for k in entry.keys] if entry else []
 
-    def active_label(self, provider: str) -> str | None:
-        """The label used first (the active one), or None without stored keys."""
-        pool = self.pool(provider)
-        return pool[0][0] if pool else None
-
     def rotate(self, provider: str) -> str:
         """Make the key after the active one (in file order) active; return its label."""
         chosen: list[str] = []

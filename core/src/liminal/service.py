@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 import attrs
@@ -110,8 +110,6 @@ class ServiceContext:
         info = self.model_info(model_id)
         return info.base_url or self.base_url
 
-
-AsyncKeyGetter = Callable[[], Awaitable[str]]
 
 
 C = TypeVar("C")
