@@ -239,3 +239,21 @@ def test_log_records_are_scrubbed_of_keys() -> None:
     assert "ValueError" in text
     assert secret.reveal() not in text
     assert "…9876" in text
+
+
+def test_key_scope_keeps_provider_keys_away_from_other_servers() -> None:
+    from liminal.keys import key_scope
+    from liminal.types import ModelInfo, ProviderInfo
+
+    provider = ProviderInfo("p", "P", "x:Y", key_env_var="P_KEY")
+    catalog = ModelInfo("m", "p", "M", 100, 10)
+    own = ModelInfo("own", "p", "Own", 100, 10, base_url="http://127.0.0.1:9/v1", key_env_var="OWN")
+    open_server = ModelInfo("free", "p", "Free", 100, 10, base_url="http://127.0.0.1:9/v1")
+    assert key_scope(provider, catalog) == key_scope(provider)
+    assert (key_scope(provider).pool, key_scope(provider).env_vars) == ("p", ("P_KEY",))
+    assert key_scope(provider).required
+    assert (key_scope(provider, own).pool, key_scope(provider, own).env_vars) == ("p:own", ("OWN",))
+    assert key_scope(provider, own).required
+    assert not key_scope(provider, open_server).required
+    keyless = ProviderInfo("l", "L", "x:Y", requires_key=False)
+    assert not key_scope(keyless).required

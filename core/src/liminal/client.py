@@ -18,7 +18,7 @@ import attrs
 
 from liminal.breaker import CircuitBreaker
 from liminal.errors import ErrorCode, LiminalError
-from liminal.keys import ApiKeyManager, KeyEntry, Secret
+from liminal.keys import ApiKeyManager, KeyEntry, Secret, key_scope
 from liminal.parameters import check_parameters
 from liminal.retry import RetryNotice, RetryPolicy, decide
 from liminal.service import LlmService, Timeouts, _current_key
@@ -98,20 +98,13 @@ class ManagedService:
 
     # -- keys -----------------------------------------------------------------
 
-    def _key_scope(self, model: ModelInfo | None) -> tuple[str, tuple[str | None, ...]]:
-        """The pool name and env vars for ``model``: a model on its own server never
-        receives the provider's keys."""
-        if model is not None and model.base_url:
-            return f"{self.provider.id}:{model.id}", (model.key_env_var,)
-        return self.provider.id, (self.provider.key_env_var,)
-
     def key_pool(self, model: ModelInfo | None = None) -> str:
         """The name of the key pool ``model`` draws from (``--key`` and ``keys set`` use it)."""
-        return self._key_scope(model)[0]
+        return key_scope(self.provider, model).pool
 
     def key_candidates(self, model: ModelInfo | None = None) -> list[KeyEntry]:
-        pool, env_vars = self._key_scope(model)
-        return self.keys.candidates(pool, env_vars)
+        scope = key_scope(self.provider, model)
+        return self.keys.candidates(scope.pool, scope.env_vars)
 
     def _first_key(
         self, model: ModelInfo | None, exclude: set[tuple[str, str, str]]
@@ -121,17 +114,14 @@ class ManagedService:
         for entry in self.key_candidates(model):
             if entry.ident not in exclude:
                 return entry
-        needs_key = self.provider.requires_key and not (
-            model and model.base_url and not model.key_env_var
-        )
-        if needs_key:
-            pool, env_vars = self._key_scope(model)
+        scope = key_scope(self.provider, model)
+        if scope.required:
             target = model.id if model and model.base_url else self.provider.display_name
-            where = " or ".join(v for v in env_vars if v) or "a stored key"
+            where = " or ".join(v for v in scope.env_vars if v) or "a stored key"
             raise LiminalError(
                 ErrorCode.NO_KEY,
                 f"no usable API key for {target}",
-                hint=f"run `liminal keys set {pool}` or set {where}",
+                hint=f"run `liminal keys set {scope.pool}` or set {where}",
                 provider=self.provider.id,
                 model=model.id if model else None,
             )

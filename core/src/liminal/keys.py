@@ -19,8 +19,18 @@ import attrs
 
 if TYPE_CHECKING:
     from liminal.keystate import KeyHealth, KeyState
+    from liminal.types import ModelInfo, ProviderInfo
 
-__all__ = ["ApiKeyManager", "KeyEntry", "KeySource", "RedactingFilter", "Secret", "redact"]
+__all__ = [
+    "ApiKeyManager",
+    "KeyEntry",
+    "KeyScope",
+    "KeySource",
+    "RedactingFilter",
+    "Secret",
+    "key_scope",
+    "redact",
+]
 
 # Key-shaped tokens: OpenAI (sk-, sk-proj-) and Anthropic (sk-ant-) keys.
 _KEY_PATTERN = re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}")
@@ -79,6 +89,31 @@ class Secret:
 
     def __reduce__(self) -> str | tuple[object, ...]:  # never pickled into caches or logs
         raise TypeError("Secret cannot be pickled")
+
+
+@attrs.frozen
+class KeyScope:
+    """Where the keys of one target come from."""
+
+    #: The pool name (``--key`` and ``keys set`` use it): the provider id, or
+    #: ``provider:model`` for a model on its own server.
+    pool: str
+    env_vars: tuple[str | None, ...]
+    #: False when the target works without a key (a keyless provider, or a model on its
+    #: own server that names no key variable).
+    required: bool
+
+
+def key_scope(provider: ProviderInfo, model: ModelInfo | None = None) -> KeyScope:
+    """The keys ``model`` of ``provider`` may use: a model on its own server never
+    receives the provider's keys."""
+    if model is not None and model.base_url:
+        return KeyScope(
+            f"{provider.id}:{model.id}",
+            (model.key_env_var,),
+            provider.requires_key and bool(model.key_env_var),
+        )
+    return KeyScope(provider.id, (provider.key_env_var,), provider.requires_key)
 
 
 class KeySource:

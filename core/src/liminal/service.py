@@ -111,7 +111,6 @@ class ServiceContext:
         return info.base_url or self.base_url
 
 
-
 C = TypeVar("C")
 
 

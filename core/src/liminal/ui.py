@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import attrs
 
-from liminal.keys import ApiKeyManager
+from liminal.keys import ApiKeyManager, key_scope
 from liminal.plugins import Plugins, get_plugins
 from liminal.types import ModelInfo, ProviderInfo
 
@@ -40,14 +40,8 @@ class ModelSelector:
         self.keys = keys or ApiKeyManager()
 
     def key_available(self, model: ModelInfo) -> bool:
-        provider = self.plugins.providers.get(model.provider)
-        if model.base_url:
-            return not model.key_env_var or bool(
-                self.keys.candidates(f"{provider.id}:{model.id}", (model.key_env_var,))
-            )
-        if not provider.requires_key:
-            return True
-        return bool(self.keys.candidates(provider.id, (provider.key_env_var,)))
+        scope = key_scope(self.plugins.providers.get(model.provider), model)
+        return not scope.required or bool(self.keys.candidates(scope.pool, scope.env_vars))
 
     def groups(self, *, include_deprecated: bool = True) -> list[ProviderGroup]:
         """Every model, grouped by provider in registration order."""
