@@ -51,6 +51,13 @@ class PluginFailure:
     distribution: str | None
     error: str
 
+    @property
+    def warning(self) -> str:
+        """The line printed on stderr (also by the registry snapshot)."""
+        dist = self.distribution
+        label = f"{self.name} ({dist})" if dist and dist != self.name else self.name
+        return f"Warning: plugin {label} failed to load and was skipped: {self.error}"
+
 
 def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
@@ -116,9 +123,9 @@ class Plugins:
         from liminal.keys import redact
 
         error = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
-        self.failures.append(PluginFailure(name, dist, error))
-        label = f"{name} ({dist})" if dist and dist != name else name
-        self._warn(f"Warning: plugin {label} failed to load and was skipped: {error}")
+        failure = PluginFailure(name, dist, error)
+        self.failures.append(failure)
+        self._warn(failure.warning)
         if self.pm.get_plugin(name) is not None and name not in DEFAULT_PLUGINS:
             self.pm.unregister(name=name)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator
 
 from liminal.errors import ErrorCode, LiminalError
+from liminal.suggest import did_you_mean
 from liminal.types import ModelInfo, ProviderInfo
 
 __all__ = ["ModelRegistry", "ProviderRegistry", "RegistryError"]
@@ -31,7 +31,7 @@ class ProviderRegistry:
             raise LiminalError(
                 ErrorCode.MODEL_NOT_FOUND,
                 f"unknown provider {provider_id!r}",
-                hint=_closest_hint(provider_id, self._providers, "providers"),
+                hint=did_you_mean(provider_id, self._providers, "`liminal plugins`"),
             ) from None
 
     def __contains__(self, provider_id: object) -> bool:
@@ -77,7 +77,7 @@ class ModelRegistry:
             raise LiminalError(
                 ErrorCode.MODEL_NOT_FOUND,
                 f"unknown model {id_or_alias!r}",
-                hint=_closest_hint(id_or_alias, known, "models"),
+                hint=did_you_mean(id_or_alias, known, "`liminal models list`"),
             ) from None
 
     def __contains__(self, id_or_alias: object) -> bool:
@@ -91,12 +91,3 @@ class ModelRegistry:
 
     def for_provider(self, provider_id: str) -> list[ModelInfo]:
         return [m for m in self._models.values() if m.provider == provider_id]
-
-
-def _closest_hint(name: str, known: Iterable[object], what: str) -> str:
-    """``did you mean …?`` with the closest known names, and where to see them all."""
-    where = "`liminal models list`" if what == "models" else "`liminal plugins`"
-    close = difflib.get_close_matches(name, [str(k) for k in known], n=3, cutoff=0.5)
-    if close:
-        return "did you mean " + ", ".join(close) + f"? (see {where})"
-    return f"see {where}"

@@ -91,13 +91,9 @@ def build_snapshot() -> dict[str, Any]:
     from liminal.selection import default_model
     from liminal.serialize import unstructure
 
-    warnings: list[str] = []
     loaded = get_plugins()
     models = list(loaded.models)
     default = default_model(loaded)
-    for failure in loaded.failures:
-        label = f"{failure.name} ({failure.distribution})" if failure.distribution else failure.name
-        warnings.append(f"Warning: plugin {label} failed to load and was skipped: {failure.error}")
     sources = sorted(
         {
             str(Path(plugin.__file__).parent)  # type: ignore[attr-defined]
@@ -113,7 +109,7 @@ def build_snapshot() -> dict[str, Any]:
         "providers": [{"id": p.id, "display_name": p.display_name} for p in loaded.providers],
         "models": unstructure(models),
         "default": default.id if default else None,
-        "warnings": warnings,
+        "warnings": [failure.warning for failure in loaded.failures],
     }
 
 

@@ -59,9 +59,9 @@ class LiminalGroup(click.Group):
         try:
             return super().resolve_command(ctx, args)
         except click.UsageError as error:
-            import difflib
+            from liminal.suggest import closest
 
-            close = difflib.get_close_matches(args[0], self.list_commands(ctx), n=2)
+            close = closest(args[0], self.list_commands(ctx), n=2, cutoff=0.6)
             if not close or args[0].startswith("-"):
                 raise
             hint = f" Did you mean {' or '.join(repr(c) for c in close)}?"

@@ -49,16 +49,13 @@ def _render(snapshot: dict[str, Any], provider_id: str | None, as_json: bool) ->
     """Print the registry's JSON form as a table (or as JSON)."""
     provider_ids = [p["id"] for p in snapshot["providers"]]
     if provider_id is not None and provider_id not in provider_ids:
-        import difflib
-
         from liminal.errors import ErrorCode, LiminalError
+        from liminal.suggest import did_you_mean
 
-        close = difflib.get_close_matches(provider_id, provider_ids, n=3, cutoff=0.5)
         raise LiminalError(
             ErrorCode.MODEL_NOT_FOUND,
             f"unknown provider {provider_id!r}",
-            hint=("did you mean " + ", ".join(close) + "? " if close else "")
-            + "(see `liminal plugins`)",
+            hint=did_you_mean(provider_id, provider_ids, "`liminal plugins`"),
         )
     chosen = [m for m in snapshot["models"] if provider_id is None or m["provider"] == provider_id]
     if as_json:
