@@ -189,15 +189,20 @@ def transport_error(exc: BaseException, *, provider: str) -> LiminalError | None
     return None
 
 
+def _not_json(provider: str) -> LiminalError:
+    """A 200 whose body does not parse: the server, not the request, is at fault."""
+    return LiminalError(
+        ErrorCode.SERVER_ERROR,
+        f"{provider}: the server sent an answer that is not valid JSON",
+        hint="try again; if it keeps happening, check the provider's base URL",
+        provider=provider,
+    )
+
+
 def error_from_exception(exc: BaseException, *, provider: str) -> LiminalError:
     """Best-effort mapping of any exception by duck typing (status_code, body, response)."""
     if isinstance(exc, json.JSONDecodeError):
-        return LiminalError(
-            ErrorCode.SERVER_ERROR,
-            f"{provider}: the server sent an answer that is not valid JSON",
-            hint="try again; if it keeps happening, check the provider's base URL",
-            provider=provider,
-        )
+        return _not_json(provider)
     mapped = transport_error(exc, provider=provider)
     if mapped is not None:
         return mapped
@@ -265,12 +270,7 @@ def error_from_sdk(sdk: ModuleType, error: BaseException, *, provider: str) -> L
         body = error.body if error.body is not None else {"message": error.message}
         mapped = error_from_body(body, provider=provider)
     elif isinstance(error, json.JSONDecodeError):  # a 200 whose body is not JSON
-        mapped = LiminalError(
-            ErrorCode.SERVER_ERROR,
-            f"{provider}: the server sent an answer that is not valid JSON",
-            hint="try again; if it keeps happening, check the provider's base URL",
-            provider=provider,
-        )
+        mapped = _not_json(provider)
     else:
         mapped = transport_error(error, provider=provider)
     if mapped is not None and mapped.__cause__ is None:
