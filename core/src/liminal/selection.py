@@ -34,6 +34,11 @@ def require_default_model(plugins: Plugins) -> ModelInfo:
     return model
 
 
+def model_or_default(plugins: Plugins, name: str | None) -> ModelInfo:
+    """The model named (id or alias), else the default one."""
+    return plugins.models.resolve(name) if name else require_default_model(plugins)
+
+
 def set_default_model(plugins: Plugins, id_or_alias: str) -> ModelInfo:
     from liminal.preferences import load_preferences, save_preferences
 

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from liminal.cli.conversations import format_message
 from liminal.cli.loop import EventLoop
+from liminal.cli.options import model_options, parameters_from
 from liminal.cli.output import report_error
 from liminal.errors import LiminalError
 
@@ -81,49 +83,28 @@ def _read_line(interactive: bool) -> str | None:
 
 
 @click.command("chat")
-@click.option("-m", "--model", "model_name", metavar="MODEL", help="Model id or alias.")
-@click.option("-s", "--system", metavar="SYSTEM", help="System prompt.")
-@click.option(
-    "-c", "--continue", "continue_latest", is_flag=True, help="Continue the latest conversation."
-)
-@click.option("--cid", metavar="ID", help="Continue the conversation with this id.")
-@click.option(
-    "-o",
-    "--option",
-    "options",
-    nargs=2,
-    multiple=True,
-    metavar="NAME VALUE",
-    help="A model parameter for every answer, e.g. -o max_tokens 200 (repeatable).",
-)
+@model_options("A model parameter for every answer, e.g. -o max_tokens 200 (repeatable).")
 def chat(
     model_name: str | None,
     system: str | None,
+    options: tuple[tuple[str, str], ...],
     continue_latest: bool,
     cid: str | None,
-    options: tuple[tuple[str, str], ...],
 ) -> None:
     """Chat with a model; the conversation is stored and survives model switches."""
-    from liminal.cli.prompt import parse_option_value
-    from liminal.cli.run import fallback_chain, notify_retry
+    from liminal.cli.run import fallback_chain, notify_retry, open_conversation
     from liminal.cli.turn import build_request, stream_turn
     from liminal.factory import LlmServiceFactory
     from liminal.plugins import get_plugins
-    from liminal.selection import require_default_model
+    from liminal.selection import model_or_default
     from liminal.store import ConversationStore
     from liminal.ui import ModelSelector
 
     loaded = get_plugins()
-    model = loaded.models.resolve(model_name) if model_name else require_default_model(loaded)
+    model = model_or_default(loaded, model_name)
     store = ConversationStore()
-    if continue_latest and cid is None:
-        cid = store.latest_id()
-    if cid is not None:
-        conversation = store.get(cid)
-        system = system if system is not None else conversation.system
-    else:
-        cid = store.new_conversation(system)
-    parameters = {name: parse_option_value(value) for name, value in options}
+    cid, system = open_conversation(store, cid, continue_latest=continue_latest, system=system)
+    parameters = parameters_from(options)
     factory = LlmServiceFactory(plugins=loaded, on_retry=notify_retry)
     selector = ModelSelector(loaded, factory.keys)
     loop = EventLoop().__enter__()
@@ -162,9 +143,7 @@ def chat(
                     click.echo("System prompt " + ("set." if system else "cleared."), err=True)
                 elif command == "/history":
                     for message in store.get(cid).messages:
-                        who = message.model or message.role.value
-                        note = "" if message.status == "complete" else f" [{message.status}]"
-                        click.echo(f"{who}{note}: {message.content}")
+                        click.echo(format_message(message))
                 else:
                     click.echo(f"Unknown command {command}. {HELP}", err=True)
                 continue

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import click
 
 from liminal.cli.output import echo_json
+
+if TYPE_CHECKING:
+    from liminal.store import StoredMessage
+
+
+def format_message(message: StoredMessage) -> str:
+    """``model: text`` (``user: text``), with the status when it is not complete."""
+    who = message.model or message.role.value
+    note = "" if message.status == "complete" else f" [{message.status}]"
+    return f"{who}{note}: {message.content}"
 
 
 @click.group("conversations")
@@ -54,6 +65,4 @@ def show_conversation(cid: str, as_json: bool) -> None:
     if conversation.system:
         click.echo(f"system: {conversation.system}")
     for message in conversation.messages:
-        who = message.model or message.role.value
-        note = "" if message.status == "complete" else f" [{message.status}]"
-        click.echo(f"{who}{note}: {message.content}")
+        click.echo(format_message(message))

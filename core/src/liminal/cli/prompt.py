@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
+from liminal.cli.options import model_options, parameters_from
 from liminal.cli.output import echo_json
-
-
-def parse_option_value(raw: str) -> object:
-    """``-o NAME VALUE``: JSON when it parses (numbers, booleans, lists), else the string."""
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
 
 
 @click.command("prompt")
 @click.argument("text", required=False)
-@click.option("-m", "--model", "model_name", metavar="MODEL", help="Model id or alias.")
-@click.option("-s", "--system", metavar="SYSTEM", help="System prompt.")
-@click.option(
-    "-o",
-    "--option",
-    "options",
-    nargs=2,
-    multiple=True,
-    metavar="NAME VALUE",
-    help="A model parameter, e.g. -o temperature 0.2 (repeatable).",
-)
+@model_options("A model parameter, e.g. -o temperature 0.2 (repeatable).")
 @click.option("--no-stream", is_flag=True, help="Wait for the whole answer.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--key", metavar="KEY", help="API key for this call only.")
 @click.option("--timeout", type=click.FloatRange(min=0.001), help="Total deadline in seconds.")
-@click.option(
-    "-c", "--continue", "continue_latest", is_flag=True, help="Continue the latest conversation."
-)
-@click.option("--cid", metavar="ID", help="Continue the conversation with this id.")
 @click.option(
     "--fallback",
     "fallbacks",
@@ -68,7 +46,7 @@ def prompt(
         text = sys.stdin.read()
     if not text.strip():
         raise click.UsageError("the prompt is empty")
-    parameters = {name: parse_option_value(value) for name, value in options}
+    parameters = parameters_from(options)
     result = run_prompt(
         text,
         model_name=model_name,

@@ -12,6 +12,7 @@ from liminal.retry import RetryNotice
 if TYPE_CHECKING:
     from liminal.factory import LlmServiceFactory
     from liminal.fallback import FallbackChain, FallbackNotice
+    from liminal.store import ConversationStore
 
 
 def notify_retry(notice: RetryNotice) -> None:
@@ -32,6 +33,19 @@ def fallback_chain(
     return FallbackChain(factory, [*extra, *configured], on_fallback=notify_fallback)
 
 
+def open_conversation(
+    store: ConversationStore, cid: str | None, *, continue_latest: bool, system: str | None
+) -> tuple[str, str | None]:
+    """The conversation to add to (``--cid``, the latest with ``-c``, else a new one) and
+    its system prompt (``-s`` wins over the stored one)."""
+    if continue_latest and cid is None:
+        cid = store.latest_id()
+    if cid is None:
+        return store.new_conversation(system), system
+    stored = store.get(cid).system
+    return cid, system if system is not None else stored
+
+
 def run_prompt(
     text: str,
     *,
@@ -50,19 +64,13 @@ def run_prompt(
     from liminal.factory import LlmServiceFactory
     from liminal.keys import ApiKeyManager, Secret
     from liminal.plugins import get_plugins
-    from liminal.selection import require_default_model
+    from liminal.selection import model_or_default
     from liminal.store import ConversationStore
 
     loaded = get_plugins()
-    model = loaded.models.resolve(model_name) if model_name else require_default_model(loaded)
+    model = model_or_default(loaded, model_name)
     store = ConversationStore()
-    if continue_latest and cid is None:
-        cid = store.latest_id()
-    if cid is not None:
-        conversation = store.get(cid)
-        system = system if system is not None else conversation.system
-    else:
-        cid = store.new_conversation(system)
+    cid, system = open_conversation(store, cid, continue_latest=continue_latest, system=system)
     keys = ApiKeyManager()
     factory = LlmServiceFactory(plugins=loaded, keys=keys, on_retry=notify_retry)
     service = factory.for_model(model.id)
