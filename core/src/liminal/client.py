@@ -66,6 +66,46 @@ else:  # pragma: no cover - Python 3.10
         return await asyncio.wait_for(iterator.__anext__(), max(when - loop.time(), 0))
 
 
+@attrs.define
+class _Attempts:
+    """The bookkeeping of one call's attempts: which key, how many, since when."""
+
+    owner: ManagedService
+    model: ModelInfo
+    #: The call's total deadline in seconds.
+    total: float
+    started: float = attrs.field(factory=time.monotonic)
+    delays: Iterator[float] = attrs.field(init=False)
+    invalid: set[tuple[str, str, str]] = attrs.field(factory=set)
+    number: int = 0
+    entry: KeyEntry | None = None
+
+    def __attrs_post_init__(self) -> None:
+        self.delays = self.owner.policy.backoff_delays()
+
+    @property
+    def deadline(self) -> float:
+        """When the call must be over (``time.monotonic`` clock)."""
+        return self.started + self.total
+
+    def begin(self) -> Secret | None:
+        """Start the next attempt: pick its key (NO_KEY when none) and ask the breaker."""
+        self.number += 1
+        self.entry = self.owner._first_key(self.model, self.invalid)
+        self.owner.breaker.before_call()
+        return self.entry.secret if self.entry else None
+
+    def succeeded(self) -> None:
+        self.owner.breaker.record(None)
+        if self.entry is not None:
+            self.owner.keys.mark_valid(self.entry)
+
+    def failed(self, exc: BaseException) -> LiminalError:
+        error = self.owner._as_error(exc, self.model)
+        self.owner.breaker.record(error)
+        return error
+
+
 class ManagedService:
     """A provider's :class:`~liminal.service.LlmService` as the core exposes it."""
 
@@ -168,26 +208,17 @@ class ManagedService:
             error.__cause__ = cause
         return error
 
-    def _after_failure(
-        self,
-        error: LiminalError,
-        *,
-        model: ModelInfo,
-        entry: KeyEntry | None,
-        attempt: int,
-        started: float,
-        delays: Iterator[float],
-        invalid: set[tuple[str, str, str]],
-        total: float,
-    ) -> float:
+    def _after_failure(self, error: LiminalError, attempts: _Attempts) -> float:
         """Seconds to wait before the next attempt, or raise ``error`` (possibly reworded).
 
-        ``total`` is the call's own deadline: no retry is started that it would cut short.
+        The call's own deadline (``attempts.total``) bounds the retries: none is started
+        that it would cut short.
         """
+        model, entry, attempt = attempts.model, attempts.entry, attempts.number
         code = error.code
         if entry is not None and code is ErrorCode.AUTH_INVALID:
             self.keys.mark_invalid(entry)
-            invalid.add(entry.ident)
+            attempts.invalid.add(entry.ident)
             if self._has_other_key(model, entry, healthy=False):
                 log.warning(
                     "key %s for %s was rejected; trying the next key", entry.label, entry.provider
@@ -199,16 +230,15 @@ class ManagedService:
             if self._has_other_key(model, entry, healthy=True):
                 return 0.0
             raise error
-        elapsed = time.monotonic() - started
         policy = self.policy
-        if total < policy.deadline:
-            policy = attrs.evolve(policy, deadline=total)
+        if attempts.total < policy.deadline:
+            policy = attrs.evolve(policy, deadline=attempts.total)
         decision = decide(
             error,
             policy=policy,
             attempt=attempt,
-            elapsed=elapsed,
-            backoff_delay=next(delays),
+            elapsed=time.monotonic() - attempts.started,
+            backoff_delay=next(attempts.delays),
         )
         if entry is not None and code is ErrorCode.RATE_LIMITED:
             self.keys.cool_down(entry, error.retry_after or decision.delay, code.value)
@@ -242,48 +272,29 @@ class ManagedService:
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         """Events of one answer: ``TextDelta``…, ``Usage``, then exactly one ``Finish``."""
         model = self._checked(request)
-        started = time.monotonic()
         timeouts = self._timeouts_for(model)
-        total = request.timeout or timeouts.total
-        delays = self.policy.backoff_delays()
-        invalid: set[tuple[str, str, str]] = set()
-        attempt = 0
+        attempts = _Attempts(self, model, request.timeout or timeouts.total)
         while True:
-            attempt += 1
-            entry = self._first_key(model, invalid)
-            self.breaker.before_call()
+            key = attempts.begin()
             partial: list[str] = []
-            key = entry.secret if entry else None
             try:
                 # aclosing: a consumer that stops early closes the provider's stream now,
                 # not at garbage collection.
                 async with contextlib.aclosing(
-                    self._one_stream(request, model, key, started + total, timeouts.idle, partial)
+                    self._one_stream(request, model, key, attempts.deadline, timeouts.idle, partial)
                 ) as events:
                     async for event in events:
                         yield event
-                self.breaker.record(None)
-                if entry is not None:
-                    self.keys.mark_valid(entry)
+                attempts.succeeded()
                 return
             except (asyncio.CancelledError, GeneratorExit):
                 self.breaker.abandon()
                 raise
             except Exception as exc:
-                error = self._as_error(exc, model)
-                self.breaker.record(error)
+                error = attempts.failed(exc)
                 if partial:
                     raise self._interrupted(error, "".join(partial)) from exc
-                delay = self._after_failure(
-                    error,
-                    model=model,
-                    entry=entry,
-                    attempt=attempt,
-                    started=started,
-                    delays=delays,
-                    invalid=invalid,
-                    total=total,
-                )
+                delay = self._after_failure(error, attempts)
             if delay:
                 await self._sleep(delay)
 
@@ -368,21 +379,13 @@ class ManagedService:
         return await self._call(model, lambda: self.service.complete(request), total)
 
     async def _call(self, model: ModelInfo, op: Callable[[], Awaitable[T]], total: float) -> T:
-        started = time.monotonic()
-        delays = self.policy.backoff_delays()
-        invalid: set[tuple[str, str, str]] = set()
-        attempt = 0
+        attempts = _Attempts(self, model, total)
         while True:
-            attempt += 1
-            entry = self._first_key(model, invalid)
-            self.breaker.before_call()
-            token = _current_key.set(entry.secret if entry else None)
+            token = _current_key.set(attempts.begin())
             try:
-                remaining = max(total - (time.monotonic() - started), 0.001)
+                remaining = max(attempts.deadline - time.monotonic(), 0.001)
                 result = await asyncio.wait_for(op(), remaining)
-                self.breaker.record(None)
-                if entry is not None:
-                    self.keys.mark_valid(entry)
+                attempts.succeeded()
                 return result
             except asyncio.CancelledError:
                 self.breaker.abandon()
@@ -392,18 +395,7 @@ class ManagedService:
                 self.breaker.record(timeout)
                 raise timeout from exc
             except Exception as exc:
-                error = self._as_error(exc, model)
-                self.breaker.record(error)
-                delay = self._after_failure(
-                    error,
-                    model=model,
-                    entry=entry,
-                    attempt=attempt,
-                    started=started,
-                    delays=delays,
-                    invalid=invalid,
-                    total=total,
-                )
+                delay = self._after_failure(attempts.failed(exc), attempts)
             finally:
                 _current_key.reset(token)
             if delay:
