@@ -15,6 +15,8 @@ import pytest
 pytestmark = pytest.mark.integration
 
 LIMINAL = str(Path(sys.executable).with_name("liminal"))
+#: Deterministic sampling: the long answers below then always run to their token limit.
+GREEDY = ("-o", "temperature", "0", "-o", "seed", "1")
 
 
 @pytest.fixture
@@ -88,7 +90,17 @@ def test_prompt_continue_sends_the_earlier_turns(env: dict[str, str]) -> None:
 
 def test_interrupted_answer_is_stored_as_interrupted(env: dict[str, str]) -> None:
     process = subprocess.Popen(
-        [LIMINAL, "prompt", "-m", "smollm2", "-o", "max_tokens", "400", "Tell a long story."],
+        [
+            LIMINAL,
+            "prompt",
+            "-m",
+            "smollm2",
+            "-o",
+            "max_tokens",
+            "400",
+            *GREEDY,
+            "Tell a long story.",
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -116,7 +128,8 @@ def test_unknown_conversation_is_a_clear_error(env: dict[str, str]) -> None:
 
 def test_ctrl_c_stops_the_answer_not_the_chat(env: dict[str, str]) -> None:
     process = subprocess.Popen(
-        [LIMINAL, "chat", "-m", "smollm2", "-o", "max_tokens", "300"],
+        # Greedy decoding: this answer runs to its 300-token limit, so Ctrl-C lands mid-answer.
+        [LIMINAL, "chat", "-m", "smollm2", "-o", "max_tokens", "300", *GREEDY],
         env=env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

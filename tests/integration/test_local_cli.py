@@ -104,6 +104,7 @@ def test_ctrl_c_mid_stream_stops_the_server(env: dict[str, str]) -> None:
             "-o",
             "max_tokens",
             "1000",
+            *("-o", "temperature", "0", "-o", "seed", "1"),  # greedy: runs to its limit
             "Write a very long story about the sea.",
         ],
         env=env,
