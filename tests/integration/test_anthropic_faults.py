@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anthropic as _sdk  # noqa: F401  # imported now: no timed call pays for its first import
+import faultkit
 import pytest
+from faultkit import MAX_ATTEMPTS, Retries, fast_factory, point_at, text_of
 
 from liminal import (
     ChatRequest,
@@ -20,15 +22,9 @@ from liminal import (
     Finish,
     FinishReason,
     LiminalError,
-    Message,
-    Role,
-    TextDelta,
     Usage,
 )
 from liminal.client import ManagedService
-from liminal.factory import LlmServiceFactory
-from liminal.plugins import Plugins
-from liminal.retry import RetryNotice, RetryPolicy
 from liminal.service import Timeouts
 
 if TYPE_CHECKING:
@@ -37,53 +33,23 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.integration
 
 MESSAGES = "/v1/messages"
-MAX_ATTEMPTS = 3
 #: llmock streams: message_start, content_block_start, ping, then "Simulated ", "answer "...
 FIRST_TEXT_CHUNK = 3
 
 
-class Retries:
-    def __init__(self) -> None:
-        self.notices: list[RetryNotice] = []
-
-    def __call__(self, notice: RetryNotice) -> None:
-        self.notices.append(notice)
-
-    def codes(self) -> list[ErrorCode]:
-        return [notice.code for notice in self.notices]
-
-
 @pytest.fixture
 def fault_env(faults: Faults, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Faults:
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", faults.root_url)
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-fault-test-key-0001")
-    monkeypatch.setenv("LIMINAL_HOME", str(tmp_path))
-    for var in ("LIMINAL_PLUGINS", "LIMINAL_DISABLE_PLUGINS"):
-        monkeypatch.delenv(var, raising=False)
+    point_at(
+        monkeypatch,
+        tmp_path,
+        ANTHROPIC_BASE_URL=faults.root_url,
+        ANTHROPIC_API_KEY="sk-ant-fault-test-key-0001",
+    )
     return faults
 
 
-@pytest.fixture
-def retries() -> Retries:
-    return Retries()
-
-
 def build(retries: Retries, *, timeouts: Timeouts | None = None, **policy: Any) -> ManagedService:
-    settings: dict[str, Any] = {
-        "max_attempts": MAX_ATTEMPTS,
-        "base": 0.01,
-        "cap": 0.05,
-        "deadline": 20.0,
-        "retry_after_cap": 10.0,
-    }
-    settings.update(policy)
-    factory = LlmServiceFactory(
-        plugins=Plugins(),
-        policy=RetryPolicy(**settings),
-        timeouts=timeouts or Timeouts(connect=2.0, idle=5.0, total=30.0),
-        on_retry=retries,
-    )
-    return factory.for_provider("anthropic")
+    return fast_factory(retries, timeouts=timeouts, **policy).for_provider("anthropic")
 
 
 @pytest.fixture
@@ -92,7 +58,7 @@ def anthropic(fault_env: Faults, retries: Retries) -> ManagedService:
 
 
 def ask(model: str = "claude-sonnet") -> ChatRequest:
-    return ChatRequest(model, (Message(Role.USER, "Say hello"),), parameters={"max_tokens": 50})
+    return faultkit.ask(model)
 
 
 async def streamed(service: ManagedService) -> list[object]:
@@ -120,10 +86,6 @@ async def stream_error(
     with pytest.raises(LiminalError) as caught:
         await drain(service, events)
     return caught.value
-
-
-def text_of(events: list[object]) -> str:
-    return "".join(e.text for e in events if isinstance(e, TextDelta))
 
 
 def assert_complete_stream(events: list[object]) -> None:
