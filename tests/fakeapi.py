@@ -12,8 +12,40 @@ from typing import Any, TypeVar
 
 import httpx2
 
+from liminal import ModelInfo, ProviderInfo, Secret
+from liminal.registry import ModelRegistry, ProviderRegistry
+from liminal.service import ServiceContext, Timeouts
+
 Handler = Callable[[httpx2.Request], httpx2.Response]
 Api = TypeVar("Api", bound="FakeApi")
+
+
+def registry_of(provider: ProviderInfo, *models: ModelInfo) -> ModelRegistry:
+    """A model registry holding ``provider`` and ``models``."""
+    providers = ProviderRegistry()
+    providers.add(provider)
+    registry = ModelRegistry(providers)
+    registry.extend(models)
+    return registry
+
+
+def service_context(
+    provider: ProviderInfo,
+    models: ModelRegistry,
+    *,
+    base_url: str | None,
+    key: str | None,
+    timeouts: Timeouts | None = None,
+) -> ServiceContext:
+    """What the core would hand a provider's service, with ``key`` as its default key."""
+    secret = Secret(key) if key is not None else None
+    return ServiceContext(
+        provider=provider,
+        timeouts=timeouts or Timeouts(),
+        model_info=models.resolve,
+        base_url=base_url,
+        default_key=lambda: secret,
+    )
 
 
 class TrackedStream(httpx2.AsyncByteStream):

@@ -11,16 +11,16 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from fakeapi import FakeApi
+from fakeapi import FakeApi, registry_of, service_context
 from fakeapi import TrackedStream as TrackedStream  # re-exported for the tests
 from liminal import Capabilities, ModelInfo, Secret
 from liminal.client import ManagedService
 from liminal.factory import LlmServiceFactory
 from liminal.keys import ApiKeyManager
 from liminal.plugins import Plugins
-from liminal.registry import ModelRegistry, ProviderRegistry
+from liminal.registry import ModelRegistry
 from liminal.retry import RetryNotice, RetryPolicy
-from liminal.service import ServiceContext, Timeouts
+from liminal.service import Timeouts
 from liminal_anthropic.catalog import MODELS
 from liminal_anthropic.plugin import PROVIDER
 from liminal_anthropic.service import AnthropicService
@@ -44,12 +44,7 @@ PROXIED_MODEL = ModelInfo(
 
 
 def model_registry(*extra: ModelInfo) -> ModelRegistry:
-    providers = ProviderRegistry()
-    providers.add(PROVIDER)
-    models = ModelRegistry(providers)
-    for model in (*MODELS, *extra):
-        models.add(model)
-    return models
+    return registry_of(PROVIDER, *MODELS, *extra)
 
 
 # -- the wire format ---------------------------------------------------------------------------
@@ -204,14 +199,8 @@ class MockApi(FakeApi):
         timeouts: Timeouts | None = None,
         extra_models: tuple[ModelInfo, ...] = (PROXIED_MODEL,),
     ) -> AnthropicService:
-        models = model_registry(*extra_models)
-        secret = Secret(key) if key is not None else None
-        context = ServiceContext(
-            provider=PROVIDER,
-            timeouts=timeouts or Timeouts(),
-            model_info=models.resolve,
-            base_url=base_url,
-            default_key=lambda: secret,
+        context = service_context(
+            PROVIDER, model_registry(*extra_models), base_url=base_url, key=key, timeouts=timeouts
         )
         return AnthropicService(context, http_client=self.http_client())
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fakeapi import FakeApi
+from fakeapi import FakeApi, registry_of, service_context
 from fakeapi import TrackedStream as TrackedStream  # re-exported for the tests
-from liminal import Capabilities, ModelInfo, Secret
-from liminal.registry import ModelRegistry, ProviderRegistry
-from liminal.service import ServiceContext, Timeouts
+from liminal import Capabilities, ModelInfo
+from liminal.registry import ModelRegistry
+from liminal.service import Timeouts
 from liminal_openai.catalog import MODELS
 from liminal_openai.plugin import PROVIDER
 from liminal_openai.service import OpenAIService
@@ -36,12 +36,7 @@ COMPAT_MODEL = ModelInfo(
 
 
 def model_registry(*extra: ModelInfo) -> ModelRegistry:
-    providers = ProviderRegistry()
-    providers.add(PROVIDER)
-    models = ModelRegistry(providers)
-    for model in (*MODELS, *extra):
-        models.add(model)
-    return models
+    return registry_of(PROVIDER, *MODELS, *extra)
 
 
 def chunk(
@@ -135,13 +130,7 @@ class MockApi(FakeApi):
         timeouts: Timeouts | None = None,
         extra_models: tuple[ModelInfo, ...] = (COMPAT_MODEL,),
     ) -> OpenAIService:
-        models = model_registry(*extra_models)
-        secret = Secret(key) if key is not None else None
-        context = ServiceContext(
-            provider=PROVIDER,
-            timeouts=timeouts or Timeouts(),
-            model_info=models.resolve,
-            base_url=base_url,
-            default_key=lambda: secret,
+        context = service_context(
+            PROVIDER, model_registry(*extra_models), base_url=base_url, key=key, timeouts=timeouts
         )
         return OpenAIService(context, http_client=self.http_client())
