@@ -12,6 +12,7 @@ PLUGINS = ("plugins/openai", "plugins/anthropic", "plugins/local")
 TEST_DEPS = (
     "pytest>=8",
     "pytest-asyncio>=0.24",
+    "pytest-timeout>=2.3",
     "hypothesis>=6.100",
     "coverage[toml]>=7.5",
     "llmock>=0.2,<0.3",

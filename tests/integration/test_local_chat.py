@@ -12,11 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from procs import expect_output, reaped, stderr_after_kill
+
 pytestmark = pytest.mark.integration
 
 LIMINAL = str(Path(sys.executable).with_name("liminal"))
 #: Deterministic sampling: the long answers below then always run to their token limit.
 GREEDY = ("-o", "temperature", "0", "-o", "seed", "1")
+#: Seconds for the first streamed text: the local server starts, loads the model, then answers.
+FIRST_TEXT = 120
 
 
 @pytest.fixture
@@ -106,12 +110,11 @@ def test_interrupted_answer_is_stored_as_interrupted(env: dict[str, str]) -> Non
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert process.stdout is not None
-    received = process.stdout.read(20)
-    assert received
-    time.sleep(0.2)
-    process.send_signal(signal.SIGINT)
-    process.communicate(timeout=30)
+    with reaped(process):
+        received = expect_output(process, 20, timeout=FIRST_TEXT)
+        time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
     assert process.returncode == 130
     listed = json.loads(liminal(["conversations", "list", "--json"], env).stdout)
     answer = show(env, listed[0]["id"])["messages"][-1]
@@ -136,16 +139,20 @@ def test_ctrl_c_stops_the_answer_not_the_chat(env: dict[str, str]) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert process.stdin is not None
-    assert process.stdout is not None
-    process.stdin.write("Tell me a long story about dragons.\n")
-    process.stdin.flush()
-    assert process.stdout.read(10)  # the answer is streaming
-    process.send_signal(signal.SIGINT)
-    time.sleep(0.5)
-    process.stdin.write("Say hi\n/exit\n")
-    process.stdin.flush()
-    _, err = process.communicate(timeout=120)
+    with reaped(process):
+        assert process.stdin is not None
+        process.stdin.write("Tell me a long story about dragons.\n")
+        process.stdin.flush()
+        # The answer is streaming; a chat that printed an error and waits for input fails here.
+        expect_output(process, 10, timeout=FIRST_TEXT)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        process.stdin.write("Say hi\n/exit\n")
+        process.stdin.flush()
+        try:
+            _, err = process.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the chat did not exit; stderr:\n{stderr_after_kill(process)}")
     assert process.returncode == 0, err
     assert "(answer interrupted; what arrived is kept)" in err
     listed = json.loads(liminal(["conversations", "list", "--json"], env).stdout)
