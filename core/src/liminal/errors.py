@@ -110,6 +110,7 @@ class LiminalError(Exception):
         request_id: str | None = None,
         retry_after: float | None = None,
         partial_text: str = "",
+        retryable: bool | None = None,
     ) -> None:
         from liminal.keys import redact
 
@@ -126,6 +127,9 @@ class LiminalError(Exception):
         self.request_id = request_id
         self.retry_after = retry_after
         self.partial_text = partial_text
+        #: None: decided by the code; a plugin sets False for a failure that a retry would
+        #: only repeat (a local engine that cannot start), True for the opposite.
+        self._retryable = retryable
         super().__init__(self.message)
 
     @property
@@ -134,7 +138,7 @@ class LiminalError(Exception):
 
     @property
     def retryable(self) -> bool:
-        return self.code.retryable
+        return self.code.retryable if self._retryable is None else self._retryable
 
     def evolve(self, **changes: Any) -> LiminalError:
         """A copy with some fields changed, keeping the cause."""
@@ -160,6 +164,7 @@ class LiminalError(Exception):
             "request_id": self.request_id,
             "retry_after": self.retry_after,
             "partial_text": self.partial_text,
+            "retryable": self._retryable,
         }
 
     def __str__(self) -> str:

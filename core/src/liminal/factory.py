@@ -13,7 +13,7 @@ from liminal.errors import ErrorCode, LiminalError
 from liminal.keys import ApiKeyManager
 from liminal.plugins import Plugins, get_plugins
 from liminal.retry import RetryNotice, RetryPolicy
-from liminal.service import LlmService, ServiceContext, Timeouts
+from liminal.service import LlmService, Progress, ServiceContext, Timeouts
 from liminal.types import ModelInfo, ProviderInfo
 
 __all__ = ["LlmServiceFactory", "load_service_class"]
@@ -52,6 +52,7 @@ class LlmServiceFactory:
         timeouts: Timeouts | None = None,
         on_retry: Callable[[RetryNotice], None] | None = None,
         config: Config | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
     ) -> None:
         """Explicit ``policy`` and ``timeouts`` win over ``config`` (default: config.json)."""
         self.plugins = plugins or get_plugins()
@@ -61,6 +62,7 @@ class LlmServiceFactory:
         self._explicit_timeouts = timeouts
         self.timeouts = timeouts or self.config.timeouts_for()
         self.on_retry = on_retry
+        self.on_progress = on_progress
         self._services: dict[str, ManagedService] = {}
 
     def model(self, id_or_alias: str) -> ModelInfo:
@@ -86,6 +88,10 @@ class LlmServiceFactory:
             mapped.__cause__ = error
         return mapped  # type: ignore[no-any-return]
 
+    def _report_progress(self, progress: Progress) -> None:
+        if self.on_progress is not None:
+            self.on_progress(progress)
+
     def for_provider(self, provider_id: str) -> ManagedService:
         cached = self._services.get(provider_id)
         if cached is not None:
@@ -104,6 +110,7 @@ class LlmServiceFactory:
             model_info=self.model,
             base_url=self.base_url(provider),
             default_key=default_key,  # type: ignore[arg-type]
+            on_progress=self._report_progress,
         )
         service: LlmService = service_class(context)
         managed = ManagedService(

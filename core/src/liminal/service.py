@@ -12,7 +12,7 @@ from liminal.errors import ErrorCode, LiminalError
 from liminal.keys import Secret
 from liminal.types import ChatRequest, ChatResult, KeyStatus, ModelInfo, ProviderInfo, StreamEvent
 
-__all__ = ["ClientPool", "LlmService", "ServiceContext", "Timeouts", "current_key"]
+__all__ = ["ClientPool", "LlmService", "Progress", "ServiceContext", "Timeouts", "current_key"]
 
 
 @attrs.frozen
@@ -71,6 +71,28 @@ def current_key() -> Secret | None:
 
 
 @attrs.frozen
+class Progress:
+    """Slow work a service does before it can answer, e.g. loading a local model.
+
+    A service reports it through :attr:`ServiceContext.on_progress` several times a second
+    while the work lasts, then once with ``done=True`` (also when it failed). Services print
+    nothing themselves: the caller (the CLI, a UI) decides what to show.
+    """
+
+    provider: str
+    model: str
+    #: What is happening, for people: ``loading smollm2 (105 MB)``.
+    activity: str
+    #: Seconds since the work began.
+    elapsed: float
+    done: bool = False
+
+
+def _ignore_progress(progress: Progress) -> None:
+    """The default: nobody is listening."""
+
+
+@attrs.frozen
 class ServiceContext:
     """Everything the core gives a provider service when it builds it."""
 
@@ -84,6 +106,8 @@ class ServiceContext:
     default_key: Callable[[], Secret | None] = lambda: None
     #: A key the plugin owns (e.g. of a server it started): always used, never the user's.
     fixed_key: Secret | None = None
+    #: Where the service reports slow preparation (see :class:`Progress`).
+    on_progress: Callable[[Progress], None] = _ignore_progress
 
     async def api_key(self) -> str:
         """The key for the current request; pass this callable as the SDK's ``api_key``."""

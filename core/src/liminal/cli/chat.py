@@ -92,6 +92,7 @@ def chat(
     cid: str | None,
 ) -> None:
     """Chat with a model; the conversation is stored and survives model switches."""
+    from liminal.cli.progress import ProgressLine
     from liminal.cli.run import fallback_chain, notify_retry, open_conversation
     from liminal.cli.turn import build_request, stream_turn
     from liminal.factory import LlmServiceFactory
@@ -105,7 +106,7 @@ def chat(
     store = ConversationStore()
     cid, system = open_conversation(store, cid, continue_latest=continue_latest, system=system)
     parameters = parameters_from(options)
-    factory = LlmServiceFactory(plugins=loaded, on_retry=notify_retry)
+    factory = LlmServiceFactory(plugins=loaded, on_retry=notify_retry, on_progress=ProgressLine())
     selector = ModelSelector(loaded, factory.keys)
     loop = EventLoop().__enter__()
     interactive = sys.stdin.isatty()

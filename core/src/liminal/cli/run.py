@@ -60,6 +60,7 @@ def run_prompt(
     fallbacks: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Send one prompt; stream text to stdout when ``stream``; return the JSON form."""
+    from liminal.cli.progress import ProgressLine
     from liminal.cli.turn import build_request, complete_turn, stream_turn
     from liminal.factory import LlmServiceFactory
     from liminal.keys import ApiKeyManager, Secret
@@ -72,7 +73,9 @@ def run_prompt(
     store = ConversationStore()
     cid, system = open_conversation(store, cid, continue_latest=continue_latest, system=system)
     keys = ApiKeyManager()
-    factory = LlmServiceFactory(plugins=loaded, keys=keys, on_retry=notify_retry)
+    factory = LlmServiceFactory(
+        plugins=loaded, keys=keys, on_retry=notify_retry, on_progress=ProgressLine()
+    )
     service = factory.for_model(model.id)
     if key is not None:
         keys.set_explicit(service.key_pool(model), Secret(key))
