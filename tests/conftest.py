@@ -1,6 +1,6 @@
-"""Fixtures for the real test peers on 127.0.0.1 (DESIGN.md §9, docs/development/test-peers.md).
+"""Fixtures for the real test peers on 127.0.0.1 (docs/development/test-peers.md).
 
-- ``llama_server``: llama.cpp's ``llama-server`` with SmolLM2-135M, keys ``K1`` and ``K2``,
+- ``llama_server``: the local engine (llama.cpp's server) with SmolLM2-135M, keys ``K1`` and ``K2``,
   started once per session.
 - ``mock_server`` / ``faults``: llmock behind our fault front; ``faults`` resets it for each test.
 
@@ -36,10 +36,16 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def llama_server() -> Iterator[LlamaServer]:
-    """A running ``llama-server`` (2 slots, 4096 tokens of context, 2 threads)."""
+    """The local engine (llama.cpp's server; 2 slots, 4096 tokens of context, 2 threads).
+
+    Started once. If it cannot start, pytest keeps the error of this one attempt and every
+    test that needs the engine fails at once with it, instead of each waiting on its own.
+    """
     from liminal_local.server import LlamaServer
 
-    server = LlamaServer(api_keys=("K1", "K2"), ctx_size=4096, parallel=2, threads=2)
+    server = LlamaServer(
+        api_keys=("K1", "K2"), ctx_size=4096, parallel=2, threads=2, startup_timeout=120
+    )
     with server:
         yield server
 

@@ -1,4 +1,4 @@
-"""Start-up budget: listing models imports no provider SDK (DESIGN.md §10)."""
+"""Start-up budget: listing models imports no provider SDK (docs/performance.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The error taxonomy: codes, exit codes and retryability exactly as DESIGN.md §5."""
+"""The error taxonomy: codes, exit codes and retryability exactly as docs/errors.md gives them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from liminal import LiminalError as PublicLiminalError
 from liminal.errors import EXIT_CODES, RETRYABLE, ErrorCode, LiminalError
 from liminal.keys import Secret
 
-#: DESIGN.md §5, column "CLI exit".
+#: docs/errors.md, the exit status of each code.
 DESIGN_EXIT_CODES = {
     "AUTH_INVALID": 3,
     "PERMISSION_DENIED": 3,
@@ -29,7 +29,7 @@ DESIGN_EXIT_CODES = {
     "UNKNOWN": 1,
 }
 
-#: DESIGN.md §5, column "retried on the same target" = yes.
+#: docs/errors.md: the codes retried on the same target.
 DESIGN_RETRYABLE = {"RATE_LIMITED", "OVERLOADED", "SERVER_ERROR", "TIMEOUT", "NETWORK"}
 
 

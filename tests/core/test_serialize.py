@@ -1,4 +1,4 @@
-"""One cattrs converter owns every JSON form: round trips for each value (DESIGN.md §3)."""
+"""One cattrs converter owns every JSON form: round trips for each value (docs/decisions.md)."""
 
 from __future__ import annotations
 

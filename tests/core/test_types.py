@@ -1,4 +1,4 @@
-"""The typed values: frozen, slotted attrs classes with the names DESIGN.md §3/§4 fixes."""
+"""The typed values: frozen, slotted attrs classes with the names the public API documents."""
 
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
+# Needs the local engine: if it cannot start here, fail at once with its own error.
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("llama_server")]
 
 LIMINAL = str(Path(sys.executable).with_name("liminal"))
 

@@ -14,7 +14,8 @@ import pytest
 
 from procs import expect_output, reaped, stderr_after_kill
 
-pytestmark = pytest.mark.integration
+# Needs the local engine: if it cannot start here, fail at once with its own error.
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("llama_server")]
 
 LIMINAL = str(Path(sys.executable).with_name("liminal"))
 #: Deterministic sampling: the long answers below then always run to their token limit.

@@ -18,6 +18,8 @@ from procs import expect_output, reaped
 pytestmark = pytest.mark.integration
 
 LIMINAL = str(Path(sys.executable).with_name("liminal"))
+#: If the local engine cannot start here, these tests fail at once with its own error.
+needs_engine = pytest.mark.usefixtures("llama_server")
 
 
 def llama_server_pids() -> set[int]:
@@ -67,6 +69,7 @@ def test_default_model_is_the_local_one_without_a_preference(env: dict[str, str]
     assert result.stdout.strip() == "smollm2"
 
 
+@needs_engine
 def test_prompt_streams_an_answer_and_leaves_no_server(env: dict[str, str]) -> None:
     before = llama_server_pids()
     result = run(["prompt", "-m", "smollm2", "-o", "max_tokens", "24", "Say hello"], env)
@@ -76,6 +79,7 @@ def test_prompt_streams_an_answer_and_leaves_no_server(env: dict[str, str]) -> N
     assert wait_gone(llama_server_pids() - before) == set()
 
 
+@needs_engine
 def test_prompt_without_model_uses_the_default(env: dict[str, str]) -> None:
     result = run(["prompt", "--json", "-o", "max_tokens", "8", "-o", "seed", "1", "Hi"], env)
     assert result.returncode == 0, result.stderr
@@ -88,6 +92,7 @@ def test_prompt_without_model_uses_the_default(env: dict[str, str]) -> None:
     assert data["usage"]["input"] > 0
 
 
+@needs_engine
 def test_prompt_reads_standard_input(env: dict[str, str]) -> None:
     result = run(
         ["prompt", "-m", "smollm2", "--no-stream", "-o", "max_tokens", "8"],
@@ -98,6 +103,7 @@ def test_prompt_reads_standard_input(env: dict[str, str]) -> None:
     assert result.stdout.strip()
 
 
+@needs_engine
 def test_ctrl_c_mid_stream_stops_the_server(env: dict[str, str]) -> None:
     before = llama_server_pids()
     process = subprocess.Popen(
@@ -231,6 +237,7 @@ def test_ctrl_c_while_the_model_loads_exits_130_and_leaves_nothing(
     )
 
 
+@needs_engine
 def test_loading_is_reported_once_off_a_terminal(env: dict[str, str]) -> None:
     result = run(["prompt", "-o", "max_tokens", "4", "hi"], env)
     assert result.returncode == 0, result.stderr

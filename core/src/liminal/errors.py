@@ -1,4 +1,4 @@
-"""The error taxonomy every provider failure is mapped to (DESIGN.md §5)."""
+"""The error taxonomy every provider failure is mapped to (docs/errors.md)."""
 
 from __future__ import annotations
 

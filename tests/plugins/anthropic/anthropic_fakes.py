@@ -1,7 +1,7 @@
 """Fakes for the Anthropic plugin's unit tests: the real SDK over ``httpx2.MockTransport``.
 
 anthropic 2.x speaks httpx2, so respx and pytest-httpx never see its requests; the fake server
-is a handler function plugged into the SDK through ``http_client=`` (DESIGN.md §9). The SDK
+is a handler function plugged into the SDK through ``http_client=``. The SDK
 sends the key as ``Authorization: Bearer``.
 """
 

@@ -8,7 +8,8 @@ import pytest
 
 from liminal.testing import ConformanceTarget, ProviderConformance
 
-pytestmark = pytest.mark.integration
+# Needs the local engine: if it cannot start here, fail at once with its own error.
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("llama_server")]
 
 
 class TestLocalConformance(ProviderConformance):

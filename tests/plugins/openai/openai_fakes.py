@@ -1,7 +1,7 @@
 """Fakes for the OpenAI plugin's unit tests: the real SDK over ``httpx2.MockTransport``.
 
 openai 3.x speaks httpx2, so respx and pytest-httpx never see its requests; the fake server
-is a handler function plugged into the SDK through ``http_client=`` (DESIGN.md §9).
+is a handler function plugged into the SDK through ``http_client=``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ``liminal-local`` provider: llama.cpp's ``llama-server`` with a bundled small model."""
+"""The ``liminal-local`` provider: llama.cpp's server (``xllamacpp``) with a bundled small model."""
 
 from __future__ import annotations
 

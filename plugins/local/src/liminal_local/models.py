@@ -15,7 +15,7 @@ __all__ = ["BUNDLED", "LocalModel", "gguf_path", "load_local", "local_models", "
 
 FILE_NAME = "local-models.json"
 PROVIDER = "local"
-#: Sampling parameters llama-server accepts on its OpenAI endpoint.
+#: Sampling parameters llama.cpp's server accepts on its OpenAI endpoint.
 LOCAL_PARAMETERS = ("temperature", "top_p", "top_k", "max_tokens", "stop", "seed")
 
 
