@@ -185,3 +185,23 @@ def test_error_survives_pickling() -> None:
         "p",
         2.0,
     )
+
+
+@pytest.mark.parametrize("code", [ErrorCode.SERVER_ERROR, ErrorCode.INVALID_REQUEST])
+@pytest.mark.parametrize("override", [True, False])
+def test_a_plugin_can_override_retryability(code: ErrorCode, override: bool) -> None:
+    import pickle
+
+    from liminal.retry import RetryPolicy, decide
+
+    error = LiminalError(code, "engine crashed", retryable=override)
+    assert error.retryable is override
+    assert pickle.loads(pickle.dumps(error)).retryable is override
+    assert error.evolve(message="again").retryable is override
+    decision = decide(error, policy=RetryPolicy(), attempt=1, elapsed=0.0, backoff_delay=0.1)
+    assert decision.retry is override
+
+
+def test_retryability_follows_the_code_by_default() -> None:
+    assert LiminalError(ErrorCode.SERVER_ERROR, "x").retryable is True
+    assert LiminalError(ErrorCode.INVALID_REQUEST, "x").retryable is False

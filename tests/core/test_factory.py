@@ -219,3 +219,21 @@ def test_broken_service_path_reaches_the_caller_not_the_listing(plugins: Plugins
     with pytest.raises(LiminalError) as caught:
         LlmServiceFactory(plugins=plugins).for_provider("broken")
     assert "nowhere_xyz" in caught.value.message
+
+
+def test_progress_reaches_the_factory_listener(plugins: Plugins) -> None:
+    from liminal.service import Progress
+
+    heard: list[Progress] = []
+    factory = LlmServiceFactory(plugins=plugins, on_progress=heard.append)
+    factory.for_model("echo-1")
+    report = Progress(provider="echo", model="echo-1", activity="warming up", elapsed=1.5)
+    EchoService.built[0].on_progress(report)
+    assert heard == [report]
+
+
+def test_progress_without_a_listener_goes_nowhere(plugins: Plugins) -> None:
+    from liminal.service import Progress
+
+    LlmServiceFactory(plugins=plugins).for_model("echo-1")
+    EchoService.built[0].on_progress(Progress("echo", "echo-1", "warming up", 0.1, done=True))
