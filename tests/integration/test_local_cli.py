@@ -104,21 +104,23 @@ def test_prompt_reads_standard_input(env: dict[str, str]) -> None:
 
 
 @needs_engine
-def test_ctrl_c_mid_stream_stops_the_server(env: dict[str, str]) -> None:
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGHUP", "SIGKILL"])
+def test_the_engine_ends_with_the_cli_however_it_ends(
+    sig: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Ctrl-C, kill, a closed terminal, kill -9: no engine and no temporary file outlive it."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
     before = llama_server_pids()
     process = subprocess.Popen(
         [
             LIMINAL,
             "prompt",
-            "-m",
-            "smollm2",
-            "-o",
-            "max_tokens",
-            "1000",
-            *("-o", "temperature", "0", "-o", "seed", "1"),  # greedy: runs to its limit
+            *("-m", "smollm2", "-o", "max_tokens", "1000"),
+            *("-o", "temperature", "0", "-o", "seed", "1"),
             "Write a very long story about the sea.",
         ],
-        env=env,
+        env={**env, "TMPDIR": str(temp)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -126,12 +128,27 @@ def test_ctrl_c_mid_stream_stops_the_server(env: dict[str, str]) -> None:
     with reaped(process):
         expect_output(process, 1, timeout=120)  # the answer has started streaming
         started = llama_server_pids() - before
-        assert started, "the local server was not running during the stream"
-        process.send_signal(signal.SIGINT)
+        assert started, "the local engine was not running during the stream"
+        for pid in started:  # its key came through a pipe: the command line holds none
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            assert argv[1:] == [b"-m", b"liminal_local.engine", b""]
+        process.send_signal(getattr(signal, sig))
         _, err = process.communicate(timeout=30)
-    assert process.returncode == 130
-    assert "Traceback" not in err
+    if sig == "SIGINT":
+        assert process.returncode == 130
+        assert "Traceback" not in err
     assert wait_gone(started) == set()
+    assert list(temp.iterdir()) == []
+
+
+@needs_engine
+def test_default_sampling_gives_a_short_answer(env: dict[str, str]) -> None:
+    """Without options the local model gets its max output, a low temperature and a penalty."""
+    result = run(["prompt", "--json", "Say hello"], env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["text"].strip()
+    assert data["usage"]["output"] <= 1024  # the model's max output, sent as max_tokens
 
 
 def assert_one_error(result: subprocess.CompletedProcess[str], code: str, exit_code: int) -> str:
@@ -207,6 +224,45 @@ def test_a_load_timeout_says_how_to_raise_it(env: dict[str, str]) -> None:
 def test_a_bad_load_timeout_value_is_an_invalid_request(env: dict[str, str]) -> None:
     result = run(["prompt", "hi"], {**env, "LIMINAL_LOCAL_LOAD_TIMEOUT": "soon"})
     assert "LIMINAL_LOCAL_LOAD_TIMEOUT='soon'" in assert_one_error(result, "INVALID_REQUEST", 2)
+
+
+def test_on_a_terminal_loading_is_a_live_line_that_makes_room(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """stderr on a terminal: the line is redrawn while the model loads, then erased."""
+    import pty
+
+    engine = tmp_path / "llama-server"
+    fake = Path(__file__).parents[1] / "plugins" / "local" / "fake_llama_server.py"
+    engine.write_text(f"#!{sys.executable}\n" + fake.read_text())
+    engine.chmod(0o755)
+    settings = {"LIMINAL_LLAMA_SERVER": str(engine), "FAKE_LLAMA_DELAY": "1.6"}
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [LIMINAL, "prompt", "hi"],
+        env={**env, **settings, "FAKE_LLAMA_RECORD": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        text=True,
+    )
+    os.close(follower)
+    screen = b""
+    with reaped(process):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(leader, 4096)  # the fake answers no chat: the CLI then exits
+            except OSError:  # EIO: the terminal's other end closed
+                break
+            if not chunk:
+                break
+            screen += chunk
+        process.wait(10)
+    os.close(leader)
+    text = screen.decode()
+    assert "\rloading smollm2 (" in text
+    assert text.count("… 1.") >= 2  # redrawn while it loads
+    assert text.index("\r\x1b[K") < text.index("Error [")  # erased before anything else
 
 
 def test_ctrl_c_while_the_model_loads_exits_130_and_leaves_nothing(

@@ -2,7 +2,8 @@
 
 It parses the flags Liminal passes, copies its arguments and the keys it read from
 ``--api-key-file`` into the folder ``$FAKE_LLAMA_RECORD`` names, and answers ``GET /health``
-on the port it was given until it is stopped. Standard library only.
+on the port it was given until it is stopped, after ``$FAKE_LLAMA_DELAY`` seconds of
+"loading" if that is set. Standard library only.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import http.server
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 
@@ -31,6 +33,7 @@ def main() -> None:
         def log_message(self, format: str, *values: object) -> None:
             pass
 
+    time.sleep(float(os.environ.get("FAKE_LLAMA_DELAY", "0")))
     server = http.server.HTTPServer((options["--host"], int(options["--port"])), Health)
     print(f"fake llama-server listening on {server.server_address}", flush=True)
     server.serve_forever()

@@ -73,8 +73,8 @@ class LocalService:
                 alias=local.name,
                 ctx_size=local.context_window,
                 parallel=1,
-                port=_env_number(PORT_ENV, int, None),
-                startup_timeout=_env_number(LOAD_TIMEOUT_ENV, float, LOAD_TIMEOUT),
+                port=_env_number(PORT_ENV, int, None, 65535),
+                startup_timeout=_env_number(LOAD_TIMEOUT_ENV, float, LOAD_TIMEOUT, 86400),
                 repeat_penalty=REPEAT_PENALTY,
                 on_progress=lambda elapsed: report(elapsed, False),
             )
@@ -177,7 +177,8 @@ def _find(model_id: str) -> LocalModel:
     return local
 
 
-def _env_number(name: str, kind: Callable[[str], Any], default: Any) -> Any:
+def _env_number(name: str, kind: Callable[[str], Any], default: Any, most: float) -> Any:
+    """A positive number from the environment, at most ``most``; INVALID_REQUEST otherwise."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -185,11 +186,12 @@ def _env_number(name: str, kind: Callable[[str], Any], default: Any) -> Any:
         value = kind(raw)
     except ValueError:
         value = None
-    if value is None or value <= 0:
+    if value is None or not 0 < value <= most:  # also refuses NaN
+        whole = "whole " if kind is int else ""
         raise LiminalError(
             ErrorCode.INVALID_REQUEST,
-            f"{name}={raw!r} is not a positive {'whole ' if kind is int else ''}number",
-            hint=f"set {name} to a number, or unset it",
+            f"{name}={raw!r} is not a {whole}number between 0 and {most:g}",
+            hint=f"set {name} to such a number, or unset it",
             provider="local",
             retryable=False,
         )
