@@ -72,19 +72,19 @@ def check_model_file(path: Path) -> None:
         )
 
 
-def died(returncode: int, what: str, log_tail: str) -> LlamaServerError:
-    """The engine process ended with ``returncode`` before it was ready or while serving."""
+def died(returncode: int, what: str, log_tail: str, hint: str | None = None) -> LlamaServerError:
+    """The engine process ended with ``returncode`` before it was ready or while serving.
+
+    ``hint`` replaces the generic advice for an exit status (e.g. for a user's own binary).
+    """
     if returncode < 0:
-        return _killed_by(
-            signal.Signals(-returncode) if -returncode in _SIGNALS else None,
-            -returncode,
-            what,
-            log_tail,
-        )
+        number = -returncode
+        sig = signal.Signals(number) if number in _SIGNALS else None
+        return _killed_by(sig, number, what, log_tail)
     return LlamaServerError(
         Failure.CRASH,
         f"{what} exited with code {returncode}; last log lines: {log_tail}",
-        "the log lines say why; if they do not, run again with --debug and report it",
+        hint or "the log lines say why; if they do not, run again with --debug and report it",
     )
 
 

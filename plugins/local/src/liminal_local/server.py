@@ -427,15 +427,14 @@ class LlamaServer:
             failed_load = load_failure(model, log, tail)
             if failed_load is not None:
                 return failed_load
-        return died(returncode, self._engine_name(), tail)
-
-    def _engine_name(self) -> str:
         binary = os.environ.get(BINARY_ENV)
-        return (
-            f"llama-server ({BINARY_ENV}={binary})"
-            if binary
-            else f"the local engine ({self._alias})"
-        )
+        if binary:
+            hint = (
+                f"check that {BINARY_ENV} names llama.cpp's llama-server and that it runs "
+                f"(`{binary} --version`), or unset it to use the bundled engine"
+            )
+            return died(returncode, f"llama-server ({BINARY_ENV}={binary})", tail, hint)
+        return died(returncode, f"the local engine ({self._alias})", tail)
 
     def _port_taken(self) -> LlamaServerError:
         return LlamaServerError(
