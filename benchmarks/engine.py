@@ -1,8 +1,9 @@
 """The local engine: start-up to the first token, and SmolLM2's generation speed.
 
 The bundled engine (llama.cpp's server from ``xllamacpp``, a portable CPU build, in a child
-process) always; a ``llama-server`` binary of your own too when ``LIMINAL_LLAMA_SERVER`` is
-set, so the cost of the portable build can be read off one run.
+process) always; a ``llama-server`` binary of your own too when ``LIMINAL_BENCH_LLAMA_SERVER``
+names one (it is then run the way ``LIMINAL_LLAMA_SERVER`` runs it), so the cost of the
+portable build can be read off one run. The other benchmarks always use the bundled engine.
 """
 
 from __future__ import annotations
@@ -79,19 +80,18 @@ def _one_run(threads: int) -> EngineRun:
 
 
 def run(runs: int = 7, threads: int = 2, log=print) -> list[EngineResult]:
-    own = os.environ.pop("LIMINAL_LLAMA_SERVER", "")
+    own = os.environ.get("LIMINAL_BENCH_LLAMA_SERVER", "")
     results = [EngineResult("bundled engine (xllamacpp, portable CPU build)")]
-    try:
-        for _ in range(runs):
-            results[0].runs.append(_one_run(threads))
-        if own:
-            results.append(EngineResult(f"LIMINAL_LLAMA_SERVER={own}"))
-            os.environ["LIMINAL_LLAMA_SERVER"] = own
+    for _ in range(runs):
+        results[0].runs.append(_one_run(threads))
+    if own:
+        results.append(EngineResult(f"`LIMINAL_LLAMA_SERVER={own}`"))
+        os.environ["LIMINAL_LLAMA_SERVER"] = own
+        try:
             for _ in range(runs):
                 results[1].runs.append(_one_run(threads))
-    finally:
-        if own:
-            os.environ["LIMINAL_LLAMA_SERVER"] = own
+        finally:
+            del os.environ["LIMINAL_LLAMA_SERVER"]
     for result in results:
         log(
             f"engine {result.label}: ready {result.median('ready_s'):.2f} s, first token "

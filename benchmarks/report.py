@@ -403,9 +403,9 @@ def _engine(results: list[Any]) -> str:
             "from starting the engine process until the model is loaded and `/health` answers; "
             "*first token*: until the first streamed token of a one-message chat request. "
             "Generation and prompt speeds are llama.cpp's own timings (`timings` in its answer) "
-            "for 128 greedy tokens with `ignore_eos`. A `llama-server` of your own "
-            "(`LIMINAL_LLAMA_SERVER`) is measured too when that variable is set, so the cost "
-            "of the portable build can be read off one run.",
+            "for 128 greedy tokens with `ignore_eos`. A `llama-server` of your own is measured "
+            "too, the way `LIMINAL_LLAMA_SERVER` runs it, when `LIMINAL_BENCH_LLAMA_SERVER` "
+            "names it, so the cost of the portable build can be read off one run.",
             _table(header, rows),
         ]
     )
