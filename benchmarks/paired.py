@@ -240,13 +240,21 @@ async def _interleaved(
 async def _measure(
     base_url: str, api_key: str, pairs: int, max_tokens: int, first_pairs: int, first_tokens: int
 ) -> PairedResult:
-    raw_once = _raw_runner(base_url, api_key)
-    liminal_once = _liminal_runner()
-    for _ in range(WARMUP):  # imports, clients, connections, the server's prompt cache
-        for tokens in (first_tokens, max_tokens):
-            await asyncio.wait_for(raw_once(tokens), STREAM_TIMEOUT)
-            await asyncio.wait_for(liminal_once(tokens), STREAM_TIMEOUT)
+    async def warmed() -> tuple[Runner, Runner]:
+        raw_once = _raw_runner(base_url, api_key)
+        liminal_once = _liminal_runner()
+        for _ in range(WARMUP):  # imports, clients, connections, the server's prompt cache
+            for tokens in (first_tokens, max_tokens):
+                await asyncio.wait_for(raw_once(tokens), STREAM_TIMEOUT)
+                await asyncio.wait_for(liminal_once(tokens), STREAM_TIMEOUT)
+        return raw_once, liminal_once
+
+    # Fresh clients for each series: llama.cpp's server closes a connection after 100
+    # requests, right after a streamed answer and without saying so beforehand, and the raw
+    # SDK (max_retries=0, as measured) would fail on the next request.
+    raw_once, liminal_once = await warmed()
     raw_first, liminal_first = await _interleaved(raw_once, liminal_once, first_pairs, first_tokens)
+    raw_once, liminal_once = await warmed()
     raw, liminal = await _interleaved(raw_once, liminal_once, pairs, max_tokens)
     return PairedResult(
         pairs, max_tokens, raw, liminal, first_pairs, first_tokens, raw_first, liminal_first

@@ -1,5 +1,8 @@
 """Liminal: talk to large language models from many providers through one interface.
 
+    import liminal
+    print(liminal.get_model("smollm2").prompt("Say hello").text())
+
 The public names are loaded on first use (PEP 562), so ``import liminal`` is cheap and
 the CLI starts fast.
 """
@@ -13,6 +16,15 @@ __version__ = "0.1.0"
 
 #: Where each public name lives.
 _EXPORTS = {
+    "Answer": "liminal.conversation",
+    "AsyncModel": "liminal.api",
+    "AsyncResponse": "liminal.api",
+    "Conversation": "liminal.conversation",
+    "Model": "liminal.api",
+    "Response": "liminal.api",
+    "get_async_model": "liminal.api",
+    "get_model": "liminal.api",
+    "get_models": "liminal.api",
     "ErrorCode": "liminal.errors",
     "LiminalError": "liminal.errors",
     "hookimpl": "liminal.hookspecs",
@@ -35,23 +47,32 @@ _EXPORTS = {
 
 __all__ = [
     "COMMON_PARAMETERS",
+    "Answer",
+    "AsyncModel",
+    "AsyncResponse",
     "Capabilities",
     "ChatRequest",
     "ChatResult",
+    "Conversation",
     "ErrorCode",
     "Finish",
     "FinishReason",
     "KeyStatus",
     "LiminalError",
     "Message",
+    "Model",
     "ModelInfo",
     "ProviderInfo",
+    "Response",
     "Role",
     "Secret",
     "StreamEvent",
     "TextDelta",
     "Usage",
     "__version__",
+    "get_async_model",
+    "get_model",
+    "get_models",
     "hookimpl",
 ]
 
@@ -70,6 +91,16 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from liminal.api import (
+        AsyncModel,
+        AsyncResponse,
+        Model,
+        Response,
+        get_async_model,
+        get_model,
+        get_models,
+    )
+    from liminal.conversation import Answer, Conversation
     from liminal.errors import ErrorCode, LiminalError
     from liminal.hookspecs import hookimpl
     from liminal.keys import Secret

@@ -178,7 +178,12 @@ class ManagedService:
 
     # -- validation -----------------------------------------------------------
 
-    def _checked(self, request: ChatRequest) -> ModelInfo:
+    def check(self, request: ChatRequest) -> tuple[ChatRequest, ModelInfo]:
+        """``request`` with its model resolved to the id (never an alias), and that model.
+
+        :raises LiminalError: what would refuse the request before anything is sent: an
+            unknown model, a parameter the model does not accept, no messages.
+        """
         model = self._resolve(request.model)
         check_parameters(model, request.parameters, provider=self.provider.id)
         if not request.messages:
@@ -189,7 +194,9 @@ class ManagedService:
                 provider=self.provider.id,
                 model=model.id,
             )
-        return model
+        if request.model != model.id:
+            request = attrs.evolve(request, model=model.id)
+        return request, model
 
     # -- failure handling -------------------------------------------------------
 
@@ -271,7 +278,7 @@ class ManagedService:
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         """Events of one answer: ``TextDelta``…, ``Usage``, then exactly one ``Finish``."""
-        model = self._checked(request)
+        request, model = self.check(request)
         timeouts = self._timeouts_for(model)
         attempts = _Attempts(self, model, request.timeout or timeouts.total)
         while True:
@@ -374,7 +381,7 @@ class ManagedService:
 
     async def complete(self, request: ChatRequest) -> ChatResult:
         """One whole answer, without streaming, with the same retries and key handling."""
-        model = self._checked(request)
+        request, model = self.check(request)
         total = request.timeout or self._timeouts_for(model).total
         return await self._call(model, lambda: self.service.complete(request), total)
 

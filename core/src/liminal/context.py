@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 
 import attrs
 
 from liminal.types import Message, ModelInfo, Role
 
-__all__ = ["CONTEXT_MARGIN", "FittedHistory", "estimate_tokens", "fit_history"]
+__all__ = ["CONTEXT_MARGIN", "FittedHistory", "estimate_tokens", "fit_history", "overflow_numbers"]
 
 #: Tokens kept free beside the answer for formatting overhead the estimate misses.
 CONTEXT_MARGIN = 64
@@ -56,3 +57,24 @@ def fit_history(
             kept.pop(0)
             dropped += 1
     return FittedHistory(tuple(kept), dropped, budget)
+
+
+def overflow_numbers(message: str) -> tuple[int | None, int | None]:
+    """(tokens the prompt needed, the limit) from a context-overflow message, if it says."""
+    text = message.replace(",", "")
+    for pattern, needed_first in _OVERFLOW_PATTERNS:
+        found = re.search(pattern, text, re.IGNORECASE | re.DOTALL)
+        if found:
+            a, b = int(found.group(1)), int(found.group(2))
+            return (a, b) if needed_first else (b, a)
+    return None, None
+
+
+_OVERFLOW_PATTERNS = (
+    # OpenAI: "maximum context length is 8192 tokens. However, your messages resulted in 9000"
+    (r"maximum context length is (\d+) tokens.*?resulted in (\d+) tokens", False),
+    # llama.cpp: "request (832 tokens) exceeds the available context size (512 tokens)"
+    (r"\((\d+) tokens?\) exceeds the available context size \((\d+) tokens?\)", True),
+    # Anthropic and others: "prompt is too long: 210000 tokens > 200000 maximum", "(832 > 512)"
+    (r"(\d+)\s*(?:tokens?)?\s*>\s*(\d+)", True),
+)

@@ -9,6 +9,7 @@ its name and skipped: a broken plugin never takes the CLI down.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import re
 import sys
@@ -76,7 +77,7 @@ class Plugins:
     def __init__(
         self, *, load_entry_points: bool = True, warn: Callable[[str], None] | None = None
     ):
-        self._warn = warn or _warn_stderr
+        self._warn = warn or _warn_default
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.failures: list[PluginFailure] = []
@@ -179,6 +180,20 @@ class Plugins:
 
 def _warn_stderr(message: str) -> None:
     print(message, file=sys.stderr)
+
+
+_log = logging.getLogger("liminal.plugins")
+
+
+def _warn_default(message: str) -> None:
+    """A broken plugin, when no ``warn`` was given: logged (a library prints nothing), or on
+    stderr in the CLI (:mod:`liminal.reporting`)."""
+    from liminal import reporting
+
+    if reporting.warnings_on_stderr:
+        _warn_stderr(message)
+    else:
+        _log.warning(message)
 
 
 _plugins: Plugins | None = None

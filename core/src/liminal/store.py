@@ -1,12 +1,16 @@
 """The conversation store: SQLite (stdlib, WAL) in the user data dir.
 
-Every received token reaches the store: an answer is written as it streams
-and closed as ``complete``, ``interrupted`` (Ctrl-C, a broken stream) or
-``error``, so nothing the user saw is lost.
+Every received token reaches the store: an answer is written as it streams (the
+conversation flushes it every fraction of a second) and closed as ``complete``,
+``interrupted`` (Ctrl-C, a broken stream) or ``error``, so nothing the user saw is lost.
+An answer left ``streaming`` by a process that died (``kill -9``) reads as
+``interrupted``. A user turn whose answer failed before any text is ``failed``: kept,
+shown, never sent again.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 import uuid
@@ -17,7 +21,7 @@ import attrs
 from liminal.errors import ErrorCode, LiminalError
 from liminal.types import Message, Role, Usage
 
-__all__ = ["Conversation", "ConversationStore", "StoredMessage"]
+__all__ = ["ConversationStore", "StoredConversation", "StoredMessage"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -40,6 +44,13 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, id);
 """
+#: Columns added after the first release, added to older stores when they are opened.
+_ADDED_COLUMNS = {
+    "conversations": {"model": "TEXT"},
+    # The pid of the process writing a streaming answer; our own token count of the prompt
+    # it answered (compared with the provider's count to calibrate later estimates).
+    "messages": {"writer": "INTEGER", "prompt_estimate": "INTEGER"},
+}
 
 
 @attrs.frozen
@@ -51,18 +62,22 @@ class StoredMessage:
     status: str
     usage: Usage | None
     created: float
+    #: Our own count of the prompt this answer replied to (None: not an answer, or older).
+    prompt_estimate: int | None = None
 
     def as_message(self) -> Message:
         return Message(self.role, self.content, self.model)
 
 
 @attrs.frozen
-class Conversation:
+class StoredConversation:
     id: str
     system: str | None
     created: float
     updated: float
     messages: tuple[StoredMessage, ...] = ()
+    #: The model the conversation last used (a ``/model`` switch is recorded here).
+    model: str | None = None
 
 
 class ConversationStore:
@@ -74,9 +89,11 @@ class ConversationStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         try:
-            self._db = sqlite3.connect(path, isolation_level=None)
+            # One thread at a time, not always the one that opened it (the sync Python API
+            # runs its calls on a thread of its own).
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
+            self._prepare()
         except sqlite3.DatabaseError as exc:
             raise LiminalError(
                 ErrorCode.INVALID_REQUEST,
@@ -84,20 +101,44 @@ class ConversationStore:
                 hint="move the file aside to start a new store; it was left untouched",
             ) from exc
 
+    @classmethod
+    def in_memory(cls) -> ConversationStore:
+        """A store that lives and dies with this object: nothing on disk."""
+        store = cls.__new__(cls)
+        store.path = Path(":memory:")
+        store._db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        store._prepare()
+        return store
+
+    def _prepare(self) -> None:
+        self._db.executescript(_SCHEMA)
+        for table, columns in _ADDED_COLUMNS.items():
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for name, kind in columns.items():
+                if name not in present:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
     def close(self) -> None:
         self._db.close()
 
-    def new_conversation(self, system: str | None = None) -> str:
+    def new_conversation(self, system: str | None = None, model: str | None = None) -> str:
         cid = uuid.uuid4().hex[:12]
         now = time.time()
         self._db.execute(
-            "INSERT INTO conversations (id, system, created, updated) VALUES (?, ?, ?, ?)",
-            (cid, system, now, now),
+            "INSERT INTO conversations (id, system, created, updated, model)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (cid, system, now, now, model),
         )
         return cid
 
     def set_system(self, cid: str, system: str | None) -> None:
         self._db.execute("UPDATE conversations SET system = ? WHERE id = ?", (system, cid))
+
+    def set_model(self, cid: str, model: str) -> None:
+        self._db.execute("UPDATE conversations SET model = ? WHERE id = ?", (model, cid))
+
+    def set_status(self, message_id: int, status: str) -> None:
+        self._db.execute("UPDATE messages SET status = ? WHERE id = ?", (status, message_id))
 
     def add(self, cid: str, message: Message, status: str = "complete") -> int:
         now = time.time()
@@ -110,9 +151,14 @@ class ConversationStore:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    def start_answer(self, cid: str, model: str) -> int:
+    def start_answer(self, cid: str, model: str, prompt_estimate: int | None = None) -> int:
         """An assistant message being received; :meth:`update_answer` keeps it current."""
-        return self.add(cid, Message(Role.ASSISTANT, "", model), status="streaming")
+        message_id = self.add(cid, Message(Role.ASSISTANT, "", model), status="streaming")
+        self._db.execute(
+            "UPDATE messages SET writer = ?, prompt_estimate = ? WHERE id = ?",
+            (os.getpid(), prompt_estimate, message_id),
+        )
+        return message_id
 
     def update_answer(
         self,
@@ -143,9 +189,9 @@ class ConversationStore:
         ).fetchone()
         return row[0] if row else None
 
-    def get(self, cid: str) -> Conversation:
+    def get(self, cid: str) -> StoredConversation:
         row = self._db.execute(
-            "SELECT id, system, created, updated FROM conversations WHERE id = ?", (cid,)
+            "SELECT id, system, created, updated, model FROM conversations WHERE id = ?", (cid,)
         ).fetchone()
         if row is None:
             raise LiminalError(
@@ -154,8 +200,8 @@ class ConversationStore:
                 hint="see `liminal conversations list`",
             )
         rows = self._db.execute(
-            "SELECT id, role, content, model, status, input_tokens, output_tokens, created"
-            " FROM messages WHERE conversation_id = ? ORDER BY id",
+            "SELECT id, role, content, model, status, input_tokens, output_tokens, created,"
+            " writer, prompt_estimate FROM messages WHERE conversation_id = ? ORDER BY id",
             (cid,),
         ).fetchall()
         messages = tuple(
@@ -164,17 +210,23 @@ class ConversationStore:
                 Role(r[1]),
                 r[2],
                 r[3],
-                r[4],
+                _status(r[4], r[8]),
                 Usage(r[5], r[6]) if r[5] is not None and r[6] is not None else None,
                 r[7],
+                r[9],
             )
             for r in rows
         )
-        return Conversation(row[0], row[1], row[2], row[3], messages)
+        return StoredConversation(row[0], row[1], row[2], row[3], messages, row[4])
 
     def history(self, cid: str) -> list[Message]:
-        """The turns to send again: every user turn and every answer text received."""
-        return [m.as_message() for m in self.get(cid).messages if m.content]
+        """The turns to send again: every user turn and every answer text received, but not
+        a user turn that failed (its answer never came: sending it again fails again)."""
+        return [
+            m.as_message()
+            for m in self.get(cid).messages
+            if m.content and not (m.role is Role.USER and m.status == "failed")
+        ]
 
     def list(self, limit: int = 50) -> list[tuple[str, float, int, str]]:
         """(id, updated, message count, first user text) newest first."""
@@ -187,3 +239,18 @@ class ConversationStore:
             (limit,),
         ).fetchall()
         return [(r[0], r[1], r[2], r[3] or "") for r in rows]
+
+
+def _status(status: str, writer: int | None) -> str:
+    """``streaming`` only while its writer lives; a killed writer's answer is interrupted."""
+    if status != "streaming" or writer == os.getpid():
+        return status
+    if writer is None:  # written before writers were recorded: that process is long gone
+        return "interrupted"
+    try:
+        os.kill(writer, 0)
+    except ProcessLookupError:
+        return "interrupted"
+    except PermissionError:
+        pass  # alive, someone else's
+    return status

@@ -89,6 +89,9 @@ def _debug_requested(argv: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: errors become one line plus a hint and the exit code of their class."""
+    from liminal import reporting
+
+    reporting.warnings_on_stderr = True
     args = sys.argv[1:] if argv is None else argv
     debug = _debug_requested(args)
     try:

@@ -15,6 +15,7 @@ from liminal.cli.output import report_error
 from liminal.errors import LiminalError
 
 if TYPE_CHECKING:
+    from liminal.conversation import Conversation
     from liminal.factory import LlmServiceFactory
     from liminal.types import ModelInfo
     from liminal.ui import ModelSelector
@@ -92,27 +93,30 @@ def chat(
     cid: str | None,
 ) -> None:
     """Chat with a model; the conversation is stored and survives model switches."""
-    from liminal.cli.progress import ProgressLine
-    from liminal.cli.run import fallback_chain, notify_retry, open_conversation
-    from liminal.cli.turn import build_request, stream_turn
-    from liminal.factory import LlmServiceFactory
-    from liminal.plugins import get_plugins
-    from liminal.selection import model_or_default
+    from liminal.cli.run import cli_factory, notify, stream_answer
+    from liminal.conversation import Conversation
     from liminal.store import ConversationStore
     from liminal.ui import ModelSelector
 
-    loaded = get_plugins()
-    model = model_or_default(loaded, model_name)
     store = ConversationStore()
-    cid, system = open_conversation(store, cid, continue_latest=continue_latest, system=system)
-    parameters = parameters_from(options)
-    factory = LlmServiceFactory(plugins=loaded, on_retry=notify_retry, on_progress=ProgressLine())
-    selector = ModelSelector(loaded, factory.keys)
+    factory = cli_factory()
     loop = EventLoop().__enter__()
-    interactive = sys.stdin.isatty()
     try:
-        startup_key_check(factory, model, loop)
-        click.echo(f"Chatting with {model.id} (conversation {cid}). {HELP}", err=True)
+        conversation = Conversation.open(
+            factory,
+            store,
+            model_name=model_name,
+            cid=cid,
+            continue_latest=continue_latest,
+            system=system,
+            parameters=parameters_from(options),
+            on_notice=notify,
+        )
+        selector = ModelSelector(factory.plugins, factory.keys)
+        interactive = sys.stdin.isatty()
+        startup_key_check(factory, conversation.model, loop)
+        where = f"conversation {conversation.id}" if conversation.id else "a new conversation"
+        click.echo(f"Chatting with {conversation.model.id} ({where}). {HELP}", err=True)
         while True:
             line = _read_line(interactive)
             if line is None:
@@ -121,39 +125,11 @@ def chat(
             if not text:
                 continue
             if text.startswith("/"):
-                command, _, argument = text.partition(" ")
-                argument = argument.strip()
-                if command in ("/exit", "/quit"):
+                if not _command(text, conversation, selector):
                     break
-                if command == "/model":
-                    if argument:
-                        try:
-                            model = loaded.models.resolve(argument)
-                        except LiminalError as error:
-                            report_error(error)
-                            continue
-                        kept = len(store.history(cid))
-                        click.echo(f"Switched to {model.id}; {kept} messages kept.", err=True)
-                    else:
-                        click.echo(model.id)
-                elif command == "/models":
-                    show_models(selector, model)
-                elif command == "/system":
-                    system = argument or None
-                    store.set_system(cid, system)
-                    click.echo("System prompt " + ("set." if system else "cleared."), err=True)
-                elif command == "/history":
-                    for message in store.get(cid).messages:
-                        click.echo(format_message(message))
-                else:
-                    click.echo(f"Unknown command {command}. {HELP}", err=True)
                 continue
             try:
-                service = fallback_chain(factory, model.id)
-                request = build_request(
-                    store, cid, model, text, system=system, parameters=parameters, timeout=None
-                )
-                loop.run(stream_turn(service, store, cid, request))
+                loop.run(stream_answer(conversation, text))
             except LiminalError as error:
                 report_error(error)  # the conversation goes on; what arrived is stored
             except KeyboardInterrupt:
@@ -163,3 +139,32 @@ def chat(
         loop.run(factory.aclose())
         loop.__exit__(None, None, None)
         store.close()
+
+
+def _command(text: str, conversation: Conversation, selector: ModelSelector) -> bool:
+    """Run a ``/`` command; False when the chat should end."""
+    command, _, argument = text.partition(" ")
+    argument = argument.strip()
+    if command in ("/exit", "/quit"):
+        return False
+    if command == "/model":
+        if not argument:
+            click.echo(conversation.model.id)
+            return True
+        try:
+            switched = conversation.switch_model(argument)
+        except LiminalError as error:
+            report_error(error)
+            return True
+        click.echo(switched.describe(), err=True)
+    elif command == "/models":
+        show_models(selector, conversation.model)
+    elif command == "/system":
+        conversation.set_system(argument or None)
+        click.echo("System prompt " + ("set." if argument else "cleared."), err=True)
+    elif command == "/history":
+        for message in conversation.messages():
+            click.echo(format_message(message))
+    else:
+        click.echo(f"Unknown command {command}. {HELP}", err=True)
+    return True

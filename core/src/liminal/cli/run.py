@@ -1,8 +1,13 @@
-"""Running a prompt for the CLI: model selection, the stored conversation, retry notices."""
+"""Rendering a conversation's turn in the terminal: text to stdout, notices to stderr.
+
+The turn itself (history, fitting, fallback, storing) is :class:`liminal.conversation.
+Conversation`'s; this module only prints what it reports.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -10,40 +15,52 @@ from liminal.cli.loop import run_and_close
 from liminal.retry import RetryNotice
 
 if TYPE_CHECKING:
+    from liminal.conversation import Answer, Conversation, Notice
     from liminal.factory import LlmServiceFactory
-    from liminal.fallback import FallbackChain, FallbackNotice
-    from liminal.store import ConversationStore
 
 
-def notify_retry(notice: RetryNotice) -> None:
+def notify(notice: RetryNotice | Notice) -> None:
+    """Retries, fallbacks, trimmed history, another model answering: one line on stderr."""
     click.echo(notice.describe(), err=True)
 
 
-def notify_fallback(notice: FallbackNotice) -> None:
-    click.echo(notice.describe(), err=True)
+def cli_factory(**kwargs: Any) -> LlmServiceFactory:
+    """The factory every command uses: retries and loading progress shown on stderr."""
+    from liminal.cli.progress import ProgressLine
+    from liminal.factory import LlmServiceFactory
+
+    return LlmServiceFactory(on_retry=notify, on_progress=ProgressLine(), **kwargs)
 
 
-def fallback_chain(
-    factory: LlmServiceFactory, model_id: str, extra: tuple[str, ...] = ()
-) -> FallbackChain:
-    """``--fallback`` models first, then the ones config.json names for ``model_id``."""
-    from liminal.fallback import FallbackChain
+async def stream_answer(
+    conversation: Conversation,
+    text: str,
+    *,
+    timeout: float | None = None,
+    out: TextIO | None = None,
+) -> Answer:
+    """Stream one turn's text to ``out`` (stdout), ending the line; the answer."""
+    from liminal.errors import LiminalError
+    from liminal.types import TextDelta
 
-    configured = factory.config.fallbacks.get(model_id, [])
-    return FallbackChain(factory, [*extra, *configured], on_fallback=notify_fallback)
-
-
-def open_conversation(
-    store: ConversationStore, cid: str | None, *, continue_latest: bool, system: str | None
-) -> tuple[str, str | None]:
-    """The conversation to add to (``--cid``, the latest with ``-c``, else a new one) and
-    its system prompt (``-s`` wins over the stored one)."""
-    if continue_latest and cid is None:
-        cid = store.latest_id()
-    if cid is None:
-        return store.new_conversation(system), system
-    stored = store.get(cid).system
-    return cid, system if system is not None else stored
+    out = out or sys.stdout
+    wrote = ""
+    try:
+        async for event in conversation.stream(text, timeout=timeout):
+            if isinstance(event, TextDelta):
+                out.write(event.text)
+                out.flush()
+                wrote = event.text
+    except LiminalError:
+        if wrote:  # the cut answer's line ends before the error is printed
+            out.write("\n")
+            out.flush()
+        raise
+    if wrote and not wrote.endswith("\n"):
+        out.write("\n")
+    out.flush()
+    assert conversation.last is not None
+    return conversation.last
 
 
 def run_prompt(
@@ -60,33 +77,36 @@ def run_prompt(
     fallbacks: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Send one prompt; stream text to stdout when ``stream``; return the JSON form."""
-    from liminal.cli.progress import ProgressLine
-    from liminal.cli.turn import build_request, complete_turn, stream_turn
-    from liminal.factory import LlmServiceFactory
+    from liminal.conversation import Conversation
     from liminal.keys import ApiKeyManager, Secret
-    from liminal.plugins import get_plugins
-    from liminal.selection import model_or_default
     from liminal.store import ConversationStore
 
-    loaded = get_plugins()
-    model = model_or_default(loaded, model_name)
     store = ConversationStore()
-    cid, system = open_conversation(store, cid, continue_latest=continue_latest, system=system)
-    keys = ApiKeyManager()
-    factory = LlmServiceFactory(
-        plugins=loaded, keys=keys, on_retry=notify_retry, on_progress=ProgressLine()
-    )
-    service = factory.for_model(model.id)
-    if key is not None:
-        keys.set_explicit(service.key_pool(model), Secret(key))
-    request = build_request(
-        store, cid, model, text, system=system, parameters=parameters, timeout=timeout
-    )
-    chain = fallback_chain(factory, model.id, fallbacks)
     try:
-        turn = stream_turn if stream else complete_turn
-        data = run_and_close(factory, turn(chain, store, cid, request))
+        factory = cli_factory(keys=ApiKeyManager())
+        conversation = Conversation.open(
+            factory,
+            store,
+            model_name=model_name,
+            cid=cid,
+            continue_latest=continue_latest,
+            system=system,
+            parameters=parameters,
+            fallbacks=fallbacks,
+            on_notice=notify,
+        )
+        if key is not None:
+            service = factory.for_model(conversation.model.id)
+            factory.keys.set_explicit(service.key_pool(conversation.model), Secret(key))
+
+        async def turn() -> Answer:
+            if stream:
+                return await stream_answer(conversation, text, timeout=timeout)
+            return await conversation.complete(text, timeout=timeout)
+
+        answer = run_and_close(factory, turn())
     finally:
         store.close()
-    data["provider"] = model.provider
+    data = answer.as_json()
+    data["provider"] = conversation.model.provider
     return data
