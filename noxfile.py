@@ -13,6 +13,7 @@ TEST_DEPS = (
     "pytest>=8",
     "pytest-asyncio>=0.24",
     "pytest-timeout>=2.3",
+    "pexpect>=4.9",
     "hypothesis>=6.100",
     "coverage[toml]>=7.5",
     "llmock>=0.2,<0.3",

@@ -228,17 +228,41 @@ class ConversationStore:
             if m.content and not (m.role is Role.USER and m.status == "failed")
         ]
 
-    def list(self, limit: int = 50) -> list[tuple[str, float, int, str]]:
-        """(id, updated, message count, first user text) newest first."""
+    def list(
+        self, limit: int = 50, *, query: str | None = None, model: str | None = None
+    ) -> list[tuple[str, float, int, str]]:
+        """(id, updated, message count, first user text) newest first; ``query``: only those
+        with a message containing it (case-insensitive); ``model``: only those a model
+        answered in (or that it is set to)."""
+        where, args = [], []
+        if query:
+            where.append(
+                "c.id IN (SELECT conversation_id FROM messages WHERE instr(lower(content), ?))"
+            )
+            args.append(query.lower())
+        if model:
+            where.append(
+                "(c.model = ? OR c.id IN (SELECT conversation_id FROM messages WHERE model = ?))"
+            )
+            args += [model, model]
+        condition = f"WHERE {' AND '.join(where)}" if where else ""
         rows = self._db.execute(
             "SELECT c.id, c.updated, COUNT(m.id),"
             " (SELECT content FROM messages WHERE conversation_id = c.id AND role = 'user'"
             "  ORDER BY id LIMIT 1)"
-            " FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id"
+            f" FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id {condition}"
             " GROUP BY c.id ORDER BY c.updated DESC LIMIT ?",
-            (limit,),
+            (*args, limit),
         ).fetchall()
         return [(r[0], r[1], r[2], r[3] or "") for r in rows]
+
+    def delete(self, cid: str) -> None:
+        """Forget conversation ``cid`` and its messages (INVALID_REQUEST when unknown)."""
+        self.get(cid)
+        self._db.execute("BEGIN")
+        self._db.execute("DELETE FROM messages WHERE conversation_id = ?", (cid,))
+        self._db.execute("DELETE FROM conversations WHERE id = ?", (cid,))
+        self._db.execute("COMMIT")
 
 
 def _status(status: str, writer: int | None) -> str:

@@ -59,13 +59,17 @@ class LiminalGroup(click.Group):
         try:
             return super().resolve_command(ctx, args)
         except click.UsageError as error:
+            if args[0].startswith("-"):
+                raise
             from liminal.suggest import closest
 
-            close = closest(args[0], self.list_commands(ctx), n=2, cutoff=0.6)
-            if not close or args[0].startswith("-"):
-                raise
-            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?"
-            raise click.UsageError(error.message + hint, ctx) from None
+            close = closest(args[0], self.list_commands(ctx), n=2, cutoff=0.75)
+            if close and " " not in args[0]:  # a misspelled command, not a question
+                hint = f" Did you mean {' or '.join(repr(c) for c in close)}?"
+                raise click.UsageError(error.message + hint, ctx) from None
+            # `liminal "Why is the sky blue?"`: a bare prompt, as `liminal prompt TEXT`.
+            command = self.get_command(ctx, "prompt")
+            return "prompt", command, args
 
 
 @click.group(cls=LiminalGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,8 +104,9 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("Aborted.", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        from liminal.cli.output import report_usage_error
+
+        sys.exit(report_usage_error(exc, as_json="--json" in args))
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
@@ -113,5 +118,5 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if debug:
             raise
-        sys.exit(report_error(exc))
+        sys.exit(report_error(exc, as_json="--json" in args))
     sys.exit(result if isinstance(result, int) else 0)

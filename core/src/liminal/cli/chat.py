@@ -15,13 +15,14 @@ from liminal.cli.output import report_error
 from liminal.errors import LiminalError
 
 if TYPE_CHECKING:
+    from liminal.cli.chat_input import TerminalInput
     from liminal.conversation import Conversation
     from liminal.factory import LlmServiceFactory
     from liminal.types import ModelInfo
     from liminal.ui import ModelSelector
 
 HELP = (
-    "Commands: /model [ID] (show or switch), /models, /system TEXT, /history, /exit. "
+    "Commands: /model [ID], /models, /system TEXT, /history, /multi, /help, /exit. "
     "Ctrl-C stops an answer; Ctrl-D or /exit leaves."
 )
 
@@ -62,18 +63,32 @@ def startup_key_check(factory: LlmServiceFactory, model: ModelInfo, loop: EventL
 
 
 def show_models(selector: ModelSelector, current: ModelInfo) -> None:
-    """``/models``: by provider, with capabilities; ``*`` current, ``!`` no key at hand."""
-    for group in selector.groups(include_deprecated=False):
+    """``/models``: every model by provider, deprecated ones marked; ``*`` the current one,
+    ``!`` no key at hand."""
+    for group in selector.groups(include_deprecated=True):
         click.echo(f"{group.provider.display_name}:")
         for choice in group.choices:
-            mark = (
-                "*" if choice.model.id == current.id else "!" if not choice.key_available else " "
-            )
+            model = choice.model
+            mark = "*" if model.id == current.id else "!" if not choice.key_available else " "
+            old = " (deprecated)" if model.deprecated else ""
             caps = ",".join(choice.capabilities)
-            click.echo(
-                f" {mark} {choice.model.id}  ({choice.model.context_window:,} tokens; {caps})"
-            )
+            click.echo(f" {mark} {model.id}{old}  ({model.context_window:,} tokens; {caps})")
     click.echo("* current model   ! no key configured", err=True)
+
+
+def warn_if_keyless(selector: ModelSelector, model: ModelInfo) -> None:
+    """Say at once that a model cannot answer yet, and how to fix it."""
+    if selector.key_available(model):
+        return
+    from liminal.keys import key_scope
+
+    provider = selector.plugins.providers.get(model.provider)
+    scope = key_scope(provider, model)
+    where = " or set " + " / ".join(v for v in scope.env_vars if v) if scope.env_vars else ""
+    click.echo(
+        f"Warning: no API key for {model.id} yet; run `liminal keys set {scope.pool}`{where}.",
+        err=True,
+    )
 
 
 def _read_line(interactive: bool) -> str | None:
@@ -81,6 +96,17 @@ def _read_line(interactive: bool) -> str | None:
         return input("> " if interactive else "")
     except EOFError:
         return None
+
+
+def _terminal(selector: ModelSelector) -> TerminalInput:
+    """Line editing, a history across chats and completion, for a chat on a terminal."""
+    from liminal.cli.chat_input import TerminalInput
+    from liminal.paths import data_dir
+
+    def names() -> list[str]:
+        return [name for m in selector.plugins.models for name in (m.id, *m.aliases)]
+
+    return TerminalInput(data_dir(), names)
 
 
 @click.command("chat")
@@ -113,27 +139,26 @@ def chat(
             on_notice=notify,
         )
         selector = ModelSelector(factory.plugins, factory.keys)
-        interactive = sys.stdin.isatty()
+        terminal = _terminal(selector) if sys.stdin.isatty() else None
         startup_key_check(factory, conversation.model, loop)
         where = f"conversation {conversation.id}" if conversation.id else "a new conversation"
         click.echo(f"Chatting with {conversation.model.id} ({where}). {HELP}", err=True)
         while True:
-            line = _read_line(interactive)
+            line = terminal.read() if terminal is not None else _read_line(False)
             if line is None:
                 break
             text = line.strip()
             if not text:
                 continue
             if text.startswith("/"):
-                if not _command(text, conversation, selector):
+                if not _command(text, conversation, selector, terminal):
                     break
                 continue
             try:
                 loop.run(stream_answer(conversation, text))
             except LiminalError as error:
                 report_error(error)  # the conversation goes on; what arrived is stored
-            except KeyboardInterrupt:
-                click.echo()  # end the cut answer's line on stdout
+            except KeyboardInterrupt:  # stream_answer ended the cut answer's line
                 click.echo("(answer interrupted; what arrived is kept)", err=True)
     finally:
         loop.run(factory.aclose())
@@ -141,7 +166,12 @@ def chat(
         store.close()
 
 
-def _command(text: str, conversation: Conversation, selector: ModelSelector) -> bool:
+def _command(
+    text: str,
+    conversation: Conversation,
+    selector: ModelSelector,
+    terminal: TerminalInput | None,
+) -> bool:
     """Run a ``/`` command; False when the chat should end."""
     command, _, argument = text.partition(" ")
     argument = argument.strip()
@@ -157,6 +187,7 @@ def _command(text: str, conversation: Conversation, selector: ModelSelector) -> 
             report_error(error)
             return True
         click.echo(switched.describe(), err=True)
+        warn_if_keyless(selector, conversation.model)
     elif command == "/models":
         show_models(selector, conversation.model)
     elif command == "/system":
@@ -165,6 +196,25 @@ def _command(text: str, conversation: Conversation, selector: ModelSelector) -> 
     elif command == "/history":
         for message in conversation.messages():
             click.echo(format_message(message))
+    elif command == "/help":
+        from liminal.cli.chat_input import COMMANDS
+
+        for name, what in COMMANDS.items():
+            click.echo(f"  {name:<9} {what}", err=True)
+        click.echo("  Ctrl-C stops an answer or clears the line; Ctrl-D leaves.", err=True)
+    elif command == "/multi":
+        if terminal is None:
+            click.echo(
+                "Multi-line mode needs a terminal; from a pipe every line is a turn.", err=True
+            )
+        else:
+            on = terminal.toggle_multiline()
+            click.echo(
+                "Multi-line mode on: Enter adds a line, Alt+Enter (Esc Enter) sends."
+                if on
+                else "Multi-line mode off: Enter sends.",
+                err=True,
+            )
     else:
         click.echo(f"Unknown command {command}. {HELP}", err=True)
     return True

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from liminal.cli.output import echo_json
+from liminal.cli.output import echo_json, echo_table
 
 
 def _fmt_tokens(value: int) -> str:
@@ -61,6 +61,13 @@ def _render(snapshot: dict[str, Any], provider_id: str | None, as_json: bool) ->
     if as_json:
         echo_json(chosen)
         return
+    if not chosen:
+        click.echo(
+            "No models: no provider plugin is installed. Install one, e.g. "
+            "`pip install liminal-openai` (or liminal-anthropic, liminal-local).",
+            err=True,
+        )
+        return
     default = snapshot["default"]
     rows = [("ID", "PROVIDER", "CONTEXT", "MAX OUT", "CAPABILITIES", "ALIASES")]
     for m in chosen:
@@ -75,9 +82,7 @@ def _render(snapshot: dict[str, Any], provider_id: str | None, as_json: bool) ->
                 ",".join(m["aliases"]),
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    echo_table(rows, flexible=(4, 5))  # capabilities and aliases give way first
     if default is not None and any(m["id"] == default for m in chosen):
         click.echo("\n* default model")
 
@@ -114,7 +119,8 @@ def show_model(model: str, as_json: bool) -> None:
 
 @models.command("default")
 @click.argument("model", required=False)
-def default_cmd(model: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+def default_cmd(model: str | None, as_json: bool) -> None:
     """Show the default model, or set it to MODEL."""
     from liminal.plugins import get_plugins
     from liminal.selection import default_model, set_default_model
@@ -122,10 +128,21 @@ def default_cmd(model: str | None) -> None:
     loaded = get_plugins()
     if model is None:
         current = default_model(loaded)
-        if current is None:
+        if as_json:
+            echo_json({"default": current.id if current else None})
+        elif current is None:
             click.echo("No default model set; choose one with `liminal models default MODEL`.")
         else:
             click.echo(current.id)
         return
     chosen = set_default_model(loaded, model)
-    click.echo(f"Default model set to {chosen.id}")
+    if chosen.deprecated:
+        click.echo(
+            f"Warning: {chosen.id} is deprecated: its provider has retired it or will; "
+            "see `liminal models list` for current models.",
+            err=True,
+        )
+    if as_json:
+        echo_json({"default": chosen.id})
+    else:
+        click.echo(f"Default model set to {chosen.id}")

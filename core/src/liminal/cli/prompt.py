@@ -18,6 +18,11 @@ from liminal.cli.output import echo_json
 @click.option("--key", metavar="KEY", help="API key for this call only.")
 @click.option("--timeout", type=click.FloatRange(min=0.001), help="Total deadline in seconds.")
 @click.option(
+    "-x", "--extract", is_flag=True, help="Print only the first fenced code block of the answer."
+)
+@click.option("-u", "--usage", "show_usage", is_flag=True, help="Print token usage on stderr.")
+@click.option("--no-log", is_flag=True, help="Do not store this prompt and its answer.")
+@click.option(
     "--fallback",
     "fallbacks",
     multiple=True,
@@ -36,10 +41,15 @@ def prompt(
     continue_latest: bool,
     cid: str | None,
     fallbacks: tuple[str, ...],
+    extract: bool,
+    show_usage: bool,
+    no_log: bool,
 ) -> None:
     """Send TEXT (or standard input) to a model and print the answer."""
     from liminal.cli.run import run_prompt
 
+    if no_log and (continue_latest or cid):
+        raise click.UsageError("--no-log cannot continue a stored conversation (-c, --cid)")
     if text is None:
         if sys.stdin is None or sys.stdin.isatty():
             raise click.UsageError("give the prompt as an argument or on standard input")
@@ -52,14 +62,30 @@ def prompt(
         model_name=model_name,
         system=system,
         parameters=parameters,
-        stream=not no_stream and not as_json,
+        stream=not no_stream and not as_json and not extract,
         key=key,
         timeout=timeout,
         continue_latest=continue_latest,
         cid=cid,
         fallbacks=fallbacks,
+        store=not no_log,
     )
     if as_json:
         echo_json(result)
+    elif extract:
+        click.echo(first_code_block(result["text"]))
     elif no_stream:
         click.echo(result["text"])
+    usage = result.get("usage")
+    if show_usage and usage:
+        click.echo(f"Token usage: {usage['input']:,} input, {usage['output']:,} output", err=True)
+
+
+def first_code_block(text: str) -> str:
+    """The content of the first fenced code block (```), or the whole text if there is none."""
+    import re
+
+    found = re.search(r"^(`{3,}|~{3,})[^\n]*\n(.*?)^\1", text, re.MULTILINE | re.DOTALL)
+    if found is None:  # an unclosed fence still counts, to the end of the answer
+        found = re.search(r"^(`{3,}|~{3,})[^\n]*\n(.*)", text, re.MULTILINE | re.DOTALL)
+    return found.group(2).rstrip("\n") if found else text

@@ -19,8 +19,24 @@ if TYPE_CHECKING:
     from liminal.factory import LlmServiceFactory
 
 
+class _Screen:
+    """Whether the answer's last line on stdout is still open (no newline yet)."""
+
+    open_line = False
+
+
+def end_line() -> None:
+    """End the answer's line on stdout, if it is open, before anything else is printed."""
+    if _Screen.open_line:
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+        _Screen.open_line = False
+
+
 def notify(notice: RetryNotice | Notice) -> None:
-    """Retries, fallbacks, trimmed history, another model answering: one line on stderr."""
+    """Retries, fallbacks, trimmed history, another model answering: one line on stderr,
+    on a line of its own."""
+    end_line()
     click.echo(notice.describe(), err=True)
 
 
@@ -40,25 +56,17 @@ async def stream_answer(
     out: TextIO | None = None,
 ) -> Answer:
     """Stream one turn's text to ``out`` (stdout), ending the line; the answer."""
-    from liminal.errors import LiminalError
     from liminal.types import TextDelta
 
     out = out or sys.stdout
-    wrote = ""
     try:
         async for event in conversation.stream(text, timeout=timeout):
             if isinstance(event, TextDelta):
                 out.write(event.text)
                 out.flush()
-                wrote = event.text
-    except LiminalError:
-        if wrote:  # the cut answer's line ends before the error is printed
-            out.write("\n")
-            out.flush()
-        raise
-    if wrote and not wrote.endswith("\n"):
-        out.write("\n")
-    out.flush()
+                _Screen.open_line = not event.text.endswith("\n")
+    finally:
+        end_line()  # also when the answer was cut or failed: the error starts a new line
     assert conversation.last is not None
     return conversation.last
 
@@ -75,18 +83,20 @@ def run_prompt(
     continue_latest: bool = False,
     cid: str | None = None,
     fallbacks: tuple[str, ...] = (),
+    store: bool = True,
 ) -> dict[str, Any]:
-    """Send one prompt; stream text to stdout when ``stream``; return the JSON form."""
+    """Send one prompt; stream text to stdout when ``stream``; return the JSON form.
+    ``store=False``: the turn is kept in memory only (``--no-log``)."""
     from liminal.conversation import Conversation
     from liminal.keys import ApiKeyManager, Secret
     from liminal.store import ConversationStore
 
-    store = ConversationStore()
+    kept = ConversationStore() if store else ConversationStore.in_memory()
     try:
         factory = cli_factory(keys=ApiKeyManager())
         conversation = Conversation.open(
             factory,
-            store,
+            kept,
             model_name=model_name,
             cid=cid,
             continue_latest=continue_latest,
@@ -106,7 +116,9 @@ def run_prompt(
 
         answer = run_and_close(factory, turn())
     finally:
-        store.close()
+        kept.close()
     data = answer.as_json()
+    if not store:
+        data["conversation"] = None
     data["provider"] = conversation.model.provider
     return data

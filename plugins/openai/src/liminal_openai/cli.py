@@ -85,9 +85,24 @@ def remove_model(model_id: str) -> None:
 
 
 @openai_group.command("list-models")
-def list_models() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+def list_models(as_json: bool) -> None:
     """List the declared compatible models."""
     data = _load()
+    if as_json:
+        import json
+
+        from liminal.serialize import unstructure
+
+        click.echo(json.dumps([unstructure(m) for m in data.models], indent=2))
+        return
+    if not data.models:
+        click.echo(
+            "No compatible models declared; add one with "
+            "`liminal openai add-model ID --base-url URL`.",
+            err=True,
+        )
+        return
     for m in data.models:
         key = f" key from ${m.key_env_var}" if m.key_env_var else " no key"
         click.echo(f"{m.id}  {m.base_url}  context {m.context_window:,}{key}")
