@@ -1,4 +1,4 @@
-"""Writing user files safely."""
+"""Reading and writing user files safely: atomic, private (0600 in 0700 directories)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ def locked(path: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - not POSIX
         yield
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from liminal.private import private_dir
+
+    private_dir(path.parent)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -32,12 +34,19 @@ def locked(path: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def write_atomically(path: Path, text: str, mode: int = 0o644, *, durable: bool = True) -> None:
+def write_atomically(
+    path: Path, text: str, mode: int = 0o600, *, durable: bool = True, own_dir: bool = True
+) -> None:
     """Replace ``path`` with ``text`` so a reader never sees half a file.
 
     ``durable`` also waits for the disk (fsync); a cache that can be rebuilt skips it.
+    ``own_dir``: the directory is Liminal's, made (or kept) 0700; False for a directory of
+    the user's, such as the target of a symlinked key file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if own_dir:
+        from liminal.private import private_dir
+
+        private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     try:
         os.fchmod(fd, mode)
@@ -59,7 +68,7 @@ class UserFile(Generic[T]):
     ``INVALID_REQUEST`` naming the file, which is left untouched (never overwritten).
     """
 
-    def __init__(self, path: Path, kind: type[T], *, what: str, mode: int = 0o644) -> None:
+    def __init__(self, path: Path, kind: type[T], *, what: str, mode: int = 0o600) -> None:
         self.path = path
         self.kind = kind
         self.what = what

@@ -25,6 +25,7 @@ from typing import ClassVar
 
 import attrs
 
+from liminal.errors import LiminalError
 from liminal.keys import KeyEntry, Secret
 
 __all__ = ["KeyHealth", "KeyMark", "KeyState", "KeyStateData", "shown_last4"]
@@ -270,3 +271,5 @@ class KeyState:
                     write_atomically(self.path, to_json(changed) + "\n", mode=0o600)
         except OSError as exc:
             log.warning("cannot save key health to %s: %s", self.path, exc.strerror or exc)
+        except LiminalError as exc:  # its directory cannot be made or written
+            log.warning("cannot save key health to %s: %s", self.path, exc.message)

@@ -42,6 +42,26 @@ CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id,
 """
 
 
+def _create_private(path: Path) -> None:
+    """The store's file 0600 in a 0700 directory before SQLite opens it: SQLite gives its WAL
+    and SHM files the database's mode. A store made before files were private is tightened."""
+    import os
+
+    from liminal.private import FILE_MODE, private_dir, tighten_tree
+
+    if path.parent.is_dir():
+        tighten_tree(path.parent)
+    private_dir(path.parent)
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    except OSError as exc:
+        raise LiminalError(
+            ErrorCode.INVALID_REQUEST,
+            f"conversation store {path} cannot be opened ({exc.strerror})",
+            hint=f"check the file (`ls -l {path}`); it was left untouched",
+        ) from exc
+
+
 @attrs.frozen
 class StoredMessage:
     id: int
@@ -71,8 +91,8 @@ class ConversationStore:
             from liminal.paths import data_dir
 
             path = data_dir() / "conversations.db"
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        _create_private(path)
         try:
             self._db = sqlite3.connect(path, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
