@@ -17,7 +17,7 @@ import attrs
 from liminal.errors import ErrorCode, LiminalError
 from liminal.types import Message, Role, Usage
 
-__all__ = ["Conversation", "ConversationStore", "StoredMessage"]
+__all__ = ["Conversation", "ConversationStore", "StoreDamaged", "StoredMessage"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -42,15 +42,15 @@ CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id,
 """
 
 
-def _create_private(path: Path) -> None:
-    """The store's file 0600 in a 0700 directory before SQLite opens it: SQLite gives its WAL
-    and SHM files the database's mode. A store made before files were private is tightened."""
+def _open_checked(path: Path) -> sqlite3.Connection:
+    """Open the store privately (0600 in a 0700 directory; SQLite gives its WAL and SHM
+    files the database's mode) and check it before anything is written to it."""
     import os
 
     from liminal.private import FILE_MODE, private_dir, tighten_tree
 
     if path.parent.is_dir():
-        tighten_tree(path.parent)
+        tighten_tree(path.parent)  # a store made before files were private
     private_dir(path.parent)
     try:
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
@@ -60,6 +60,23 @@ def _create_private(path: Path) -> None:
             f"conversation store {path} cannot be opened ({exc.strerror})",
             hint=f"check the file (`ls -l {path}`); it was left untouched",
         ) from exc
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        verdict = db.execute("PRAGMA quick_check").fetchone()
+        if verdict is None or verdict[0] != "ok":
+            raise sqlite3.DatabaseError(str(verdict[0] if verdict else "no verdict").strip())
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(_SCHEMA)
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        detail = " ".join(str(exc).split())
+        raise StoreDamaged(
+            ErrorCode.INVALID_REQUEST,
+            f"conversation store {path} is damaged: {detail}",
+            hint=f"move it aside to start a new store (`mv {path} {path}.broken`); "
+            "it was left untouched",
+        ) from exc
+    return db
 
 
 @attrs.frozen
@@ -85,6 +102,10 @@ class Conversation:
     messages: tuple[StoredMessage, ...] = ()
 
 
+class StoreDamaged(LiminalError):
+    """The store file is not a database or failed its integrity check; nothing was written."""
+
+
 class ConversationStore:
     def __init__(self, path: Path | None = None) -> None:
         if path is None:
@@ -92,17 +113,16 @@ class ConversationStore:
 
             path = data_dir() / "conversations.db"
         self.path = path
-        _create_private(path)
-        try:
-            self._db = sqlite3.connect(path, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise LiminalError(
-                ErrorCode.INVALID_REQUEST,
-                f"conversation store {path} cannot be opened: {exc}",
-                hint="move the file aside to start a new store; it was left untouched",
-            ) from exc
+        self._db = _open_checked(path)
+
+    @classmethod
+    def in_memory(cls) -> ConversationStore:
+        """A store that keeps nothing once closed (a prompt answered without its store)."""
+        store = cls.__new__(cls)
+        store.path = Path(":memory:")
+        store._db = sqlite3.connect(":memory:", isolation_level=None)
+        store._db.executescript(_SCHEMA)
+        return store
 
     def close(self) -> None:
         self._db.close()

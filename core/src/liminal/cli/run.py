@@ -66,11 +66,11 @@ def run_prompt(
     from liminal.keys import ApiKeyManager, Secret
     from liminal.plugins import get_plugins
     from liminal.selection import model_or_default
-    from liminal.store import ConversationStore
+    from liminal.cli.storage import open_store
 
     loaded = get_plugins()
     model = model_or_default(loaded, model_name)
-    store = ConversationStore()
+    store = open_store(needs_history=continue_latest or cid is not None)
     cid, system = open_conversation(store, cid, continue_latest=continue_latest, system=system)
     keys = ApiKeyManager()
     factory = LlmServiceFactory(
