@@ -7,7 +7,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from liminal.errors import LiminalError
 
 __all__ = ["UserFile", "locked", "write_atomically"]
 
@@ -68,7 +71,14 @@ class UserFile(Generic[T]):
     ``INVALID_REQUEST`` naming the file, which is left untouched (never overwritten).
     """
 
-    def __init__(self, path: Path, kind: type[T], *, what: str, mode: int = 0o600) -> None:
+    def __init__(
+        self,
+        path: Path,
+        kind: type[T],
+        *,
+        what: str,
+        mode: int = 0o600,
+    ) -> None:
         self.path = path
         self.kind = kind
         self.what = what
@@ -77,21 +87,31 @@ class UserFile(Generic[T]):
     def load(self) -> T:
         import json
 
-        from liminal.errors import ErrorCode, LiminalError
         from liminal.serialize import structure
 
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return self.kind()
+        except IsADirectoryError as exc:
+            raise self._invalid("is a directory", "move it aside") from exc
+        except UnicodeDecodeError as exc:
+            raise self._invalid("is not UTF-8 text", "fix or remove it") from exc
+        except OSError as exc:
+            raise self._invalid(f"cannot be read ({exc.strerror})", "fix or remove it") from exc
         try:
             return structure(json.loads(text), self.kind)
         except Exception as exc:
-            raise LiminalError(
-                ErrorCode.INVALID_REQUEST,
-                f"{self.what} {self.path} is not valid ({type(exc).__name__})",
-                hint="fix or remove it; it was left untouched",
-            ) from exc
+            raise self._invalid(f"is not valid ({type(exc).__name__})", "fix or remove it") from exc
+
+    def _invalid(self, problem: str, fix: str) -> LiminalError:
+        from liminal.errors import ErrorCode, LiminalError
+
+        return LiminalError(
+            ErrorCode.INVALID_REQUEST,
+            f"{self.what} {self.path} {problem}",
+            hint=f"{fix}; it was left untouched",
+        )
 
     def save(self, value: T) -> None:
         from liminal.serialize import to_json
