@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from liminal.errors import LiminalError
 
-__all__ = ["UserFile", "locked", "write_atomically"]
+__all__ = ["BadSetting", "UserFile", "locked", "write_atomically"]
 
 T = TypeVar("T")
+
+
+class BadSetting(ValueError):
+    """A value in a user's file of the wrong type or out of range; the message names its key."""
 
 
 @contextmanager
@@ -78,11 +82,14 @@ class UserFile(Generic[T]):
         *,
         what: str,
         mode: int = 0o600,
+        check: Callable[[Any], None] | None = None,
     ) -> None:
         self.path = path
         self.kind = kind
         self.what = what
         self.mode = mode
+        #: Checks the parsed JSON before it is structured; raises BadSetting naming the key.
+        self.check = check
 
     def load(self) -> T:
         import json
@@ -100,7 +107,14 @@ class UserFile(Generic[T]):
         except OSError as exc:
             raise self._invalid(f"cannot be read ({exc.strerror})", "fix or remove it") from exc
         try:
-            return structure(json.loads(text), self.kind)
+            data = json.loads(text)
+            if self.check is not None:
+                self.check(data)
+            return structure(data, self.kind)
+        except BadSetting as exc:
+            raise self._invalid(
+                f"is not valid: {exc}", "fix that value, or remove it to use the default"
+            ) from exc
         except Exception as exc:
             raise self._invalid(f"is not valid ({type(exc).__name__})", "fix or remove it") from exc
 
