@@ -34,6 +34,10 @@ __all__ = [
 
 # Key-shaped tokens: OpenAI (sk-, sk-proj-) and Anthropic (sk-ant-) keys.
 _KEY_PATTERN = re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}")
+# Credentials a server or proxy may quote back: "Bearer <token>", "x-api-key: <token>".
+_CREDENTIAL_PATTERN = re.compile(
+    r"(?i)(\bbearer\s+|\bx-api-key['\"]?\s*[:=]\s*['\"]?)([A-Za-z0-9._~+/=\-]{6,})"
+)
 _known_secrets: set[str] = set()
 _known_lock = threading.Lock()
 
@@ -51,6 +55,7 @@ def redact(text: str) -> str:
     for value in known:
         if value in text:
             text = text.replace(value, _mask(value))
+    text = _CREDENTIAL_PATTERN.sub(lambda m: m.group(1) + _mask(m.group(2)), text)
     return _KEY_PATTERN.sub(lambda m: _mask(m.group(0)), text)
 
 

@@ -8,7 +8,7 @@ import sys
 import click
 
 from liminal import __version__
-from liminal.cli.output import report_error
+from liminal.cli.output import report_error, show_traceback
 
 __all__ = ["cli", "main"]
 
@@ -109,6 +109,6 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     except Exception as exc:
         if debug:
-            raise
+            show_traceback(exc)
         sys.exit(report_error(exc))
     sys.exit(result if isinstance(result, int) else 0)

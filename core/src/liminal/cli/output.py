@@ -10,7 +10,7 @@ import click
 
 from liminal.errors import ErrorCode, LiminalError
 
-__all__ = ["echo_json", "report_error"]
+__all__ = ["echo_json", "report_error", "show_traceback"]
 
 
 def report_error(exc: BaseException) -> int:
@@ -27,6 +27,17 @@ def report_error(exc: BaseException) -> int:
     if error.hint:
         click.echo(f"Hint: {error.hint}", err=True)
     return error.exit_code
+
+
+def show_traceback(exc: BaseException) -> None:
+    """The traceback ``--debug`` asks for, chained causes included, with every known key and
+    anything key- or token-shaped masked: a server's error body may quote the request's
+    ``Authorization`` header, and the SDK's exception repeats that body."""
+    import traceback
+
+    from liminal.keys import redact
+
+    click.echo(redact("".join(traceback.format_exception(exc))).rstrip("\n"), err=True)
 
 
 def echo_json(data: Any) -> None:
