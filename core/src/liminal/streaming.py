@@ -14,8 +14,9 @@ T = TypeVar("T")
 
 
 async def guard_malformed(items: AsyncIterable[T], *, provider: str) -> AsyncIterator[T]:
-    """``items``, with data that is not valid JSON reported as SERVER_ERROR (not a raw
-    ``JSONDecodeError`` from inside the SDK)."""
+    """``items``, with data that is not valid JSON, or not UTF-8 text at all, reported as
+    SERVER_ERROR (retried like other server garbage), not as a raw ``JSONDecodeError`` or
+    ``UnicodeDecodeError`` from inside the SDK."""
     iterator = items.__aiter__()
     while True:
         try:
@@ -26,6 +27,12 @@ async def guard_malformed(items: AsyncIterable[T], *, provider: str) -> AsyncIte
             raise LiminalError(
                 ErrorCode.SERVER_ERROR,
                 f"{provider}: the server sent malformed data in the stream",
+                provider=provider,
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise LiminalError(
+                ErrorCode.SERVER_ERROR,
+                f"{provider}: the server sent bytes that are not UTF-8 text in the stream",
                 provider=provider,
             ) from exc
         yield item
