@@ -93,8 +93,10 @@ def main(argv: list[str] | None = None) -> None:
     debug = _debug_requested(args)
     try:
         result = cli.main(args=args, prog_name="liminal", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except click.exceptions.Abort as exc:
+        # Click turns Ctrl-C into Abort (and has ended the line); the docs promise this word.
+        interrupted = isinstance(exc.__context__, KeyboardInterrupt)
+        click.echo("Interrupted." if interrupted else "Aborted.", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
