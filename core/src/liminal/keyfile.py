@@ -110,7 +110,11 @@ class KeyFile:
         from liminal.files import write_atomically
         from liminal.serialize import to_json
 
-        write_atomically(self.path, to_json(data) + "\n", mode=0o600)
+        # A symlinked key file (a dotfiles repository) is written through the link: replacing
+        # the link with a file would let the two copies drift apart unseen.
+        target = self.path.resolve() if self.path.is_symlink() else self.path
+        own_dir = target == self.path
+        write_atomically(target, to_json(data) + "\n", mode=0o600, own_dir=own_dir)
         self._cache.pop(self.path, None)
 
     def pool(self, provider: str) -> list[tuple[str, Secret]]:
