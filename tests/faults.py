@@ -131,7 +131,7 @@ class Faults:
 
     def undecodable_stream(self, *, times: int = 1, provider: Provider | None = None) -> Faults:
         """200 ``text/event-stream`` whose first event carries bytes that are not UTF-8."""
-        body = b"data: {\"text\": \"caf\xe9 \xff\xfe\"}\n\n"
+        body = b'data: {"text": "caf\xe9 \xff\xfe"}\n\n'
         action = Respond(200, (("cache-control", "no-cache"),), body, "text/event-stream")
         return self._add(action, times, provider, stream=True)
 

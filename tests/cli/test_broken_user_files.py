@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
 from clirunner import error_line
 
 if TYPE_CHECKING:
@@ -81,7 +82,8 @@ def test_a_broken_declarations_file_does_not_unload_the_plugin(
     result = cli("models", "list")
 
     assert result.returncode == 0, result.stderr
-    assert "gpt-4.1-mini" in result.stdout and "smollm2" in result.stdout
+    assert "gpt-4.1-mini" in result.stdout
+    assert "smollm2" in result.stdout
     assert "failed to load" not in result.stderr
     warning = next(x for x in result.stderr.splitlines() if x.startswith("Warning:"))
     assert str(liminal_home / name) in warning
@@ -90,7 +92,10 @@ def test_a_broken_declarations_file_does_not_unload_the_plugin(
 
 def key_file_with(value: str) -> Callable[[Path], None]:
     def write(home: Path) -> None:
-        data = {"version": 1, "providers": {"openai": {"keys": [{"label": "work", "value": value}]}}}
+        data = {
+            "version": 1,
+            "providers": {"openai": {"keys": [{"label": "work", "value": value}]}},
+        }
         (home / "keys.json").write_text(json.dumps(data))
         (home / "keys.json").chmod(0o600)
 

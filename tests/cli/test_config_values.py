@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
 from clirunner import error_line
 
 if TYPE_CHECKING:
@@ -44,7 +45,8 @@ def test_a_bad_value_is_refused_naming_the_file_and_the_key(
     assert result.returncode == 2, result.stderr
     line = error_line(result.stderr)
     assert line.startswith("Error [INVALID_REQUEST]:")
-    assert str(path) in line and key in line
+    assert str(path) in line
+    assert key in line
     assert any(x.startswith("Hint:") for x in result.stderr.splitlines())
     assert path.read_bytes() == before
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from clirunner import error_line
 
+from clirunner import error_line
 from liminal.store import ConversationStore
 from liminal.types import Message, Role
 
@@ -47,7 +47,8 @@ def assert_store_error(result: object, db: Path) -> None:
     assert line.startswith("Error [INVALID_REQUEST]:")
     assert str(db) in line
     hint = next(x for x in stderr.splitlines() if x.startswith("Hint:"))
-    assert "mv" in hint and str(db) in hint
+    assert "mv" in hint
+    assert str(db) in hint
     assert "Traceback" not in stderr
 
 

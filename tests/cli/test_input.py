@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
 from clirunner import error_line
 
 if TYPE_CHECKING:
@@ -17,7 +18,8 @@ def test_prompt_from_stdin_that_is_not_utf8(cli: Liminal, liminal_home: Path) ->
 
     assert result.returncode == 2, result.stderr
     line = error_line(result.stderr)
-    assert line.startswith("Error [INVALID_REQUEST]:") and "standard input" in line
+    assert line.startswith("Error [INVALID_REQUEST]:")
+    assert "standard input" in line
     assert "UTF-8" in line
     assert any(x.startswith("Hint:") for x in result.stderr.splitlines())
     assert not (liminal_home / "conversations.db").exists()  # nothing was stored
@@ -28,7 +30,8 @@ def test_a_chat_line_that_is_not_utf8_ends_only_that_turn(cli: Liminal) -> None:
 
     assert result.returncode == 0, result.stderr
     line = error_line(result.stderr)
-    assert line.startswith("Error [INVALID_REQUEST]:") and "UTF-8" in line
+    assert line.startswith("Error [INVALID_REQUEST]:")
+    assert "UTF-8" in line
     assert result.stdout.strip() == "smollm2"  # /model still ran after the bad line
 
 
@@ -36,8 +39,11 @@ def test_a_chat_line_that_is_not_utf8_ends_only_that_turn(cli: Liminal) -> None:
 def test_a_temperature_that_is_not_a_finite_number(cli: Liminal, value: str) -> None:
     cli.env["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1"  # never reached
 
-    result = cli("prompt", "-m", "gpt-4.1-mini", "--key", "sk-test", "-o", "temperature", value, "hi")
+    result = cli(
+        "prompt", "-m", "gpt-4.1-mini", "--key", "sk-test", "-o", "temperature", value, "hi"
+    )
 
     assert result.returncode == 2, result.stderr
     line = error_line(result.stderr)
-    assert line.startswith("Error [INVALID_REQUEST]:") and "temperature" in line
+    assert line.startswith("Error [INVALID_REQUEST]:")
+    assert "temperature" in line

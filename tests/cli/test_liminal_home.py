@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
 from clirunner import error_line
 
 if TYPE_CHECKING:
@@ -25,7 +26,9 @@ def assert_home_error(result: object, home: Path, says: str) -> None:
     assert result.returncode == 2, stderr  # type: ignore[attr-defined]
     line = error_line(stderr)
     assert line.startswith("Error [INVALID_REQUEST]:"), line
-    assert "LIMINAL_HOME" in line and str(home) in line and says in line
+    assert "LIMINAL_HOME" in line
+    assert str(home) in line
+    assert says in line
     hint = next(x for x in stderr.splitlines() if x.startswith("Hint:"))
     assert "LIMINAL_HOME" in hint
     assert "Traceback" not in stderr

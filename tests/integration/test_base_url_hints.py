@@ -42,4 +42,5 @@ def test_the_hint_names_the_providers_own_variable(
     assert result.returncode == 5, result.stderr
     assert error_line(result.stderr).startswith("Error [SERVER_ERROR]:")
     hint = next(x for x in result.stderr.splitlines() if x.startswith("Hint:"))
-    assert variable in hint and other not in hint
+    assert variable in hint
+    assert other not in hint

@@ -255,8 +255,8 @@ def _check_values(path: Path, data: KeyFileData) -> None:
                 raise _error(
                     path,
                     f"the {provider} key {key.label!r} {problem}",
-                    f"edit that entry in the file (or remove it) so it holds one key on one "
-                    f"line; it was left untouched",
+                    "edit that entry in the file (or remove it) so it holds one key on one "
+                    "line; it was left untouched",
                 )
 
 

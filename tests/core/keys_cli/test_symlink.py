@@ -20,7 +20,8 @@ def test_add_writes_through_the_link_and_keeps_it(liminal_home: Path, tmp_path: 
     result = liminal("keys", "add", "openai", "--label", "spare", input=BACKUP)
 
     assert result.code == 0, result.err
-    assert link.is_symlink() and link.resolve() == target
+    assert link.is_symlink()
+    assert link.resolve() == target
     labels = [k["label"] for k in json.loads(target.read_text())["providers"]["openai"]["keys"]]
     assert labels == ["default", "spare"]
     assert stat.S_IMODE(target.stat().st_mode) == 0o600

@@ -91,7 +91,9 @@ def _read_line(interactive: bool) -> str | None:
     except EOFError:
         return None
     except UnicodeDecodeError as exc:  # a terminal whose encoding is not UTF-8
-        report_error(LiminalError(ErrorCode.INVALID_REQUEST, f"the line is not UTF-8 text ({exc.reason})"))
+        report_error(
+            LiminalError(ErrorCode.INVALID_REQUEST, f"the line is not UTF-8 text ({exc.reason})")
+        )
         return ""
     except LiminalError as error:
         report_error(error)

@@ -61,12 +61,12 @@ def run_prompt(
 ) -> dict[str, Any]:
     """Send one prompt; stream text to stdout when ``stream``; return the JSON form."""
     from liminal.cli.progress import ProgressLine
+    from liminal.cli.storage import open_store
     from liminal.cli.turn import build_request, complete_turn, stream_turn
     from liminal.factory import LlmServiceFactory
     from liminal.keys import ApiKeyManager, Secret
     from liminal.plugins import get_plugins
     from liminal.selection import model_or_default
-    from liminal.cli.storage import open_store
 
     loaded = get_plugins()
     model = model_or_default(loaded, model_name)
