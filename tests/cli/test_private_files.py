@@ -72,3 +72,17 @@ def test_files_liminal_writes_are_private(cli: Liminal, liminal_home: Path) -> N
     assert mode(liminal_home / "preferences.json") == 0o600
     assert mode(liminal_home / "cache") == 0o700
     assert mode(liminal_home / "cache" / "models.json") == 0o600
+
+
+def test_files_that_are_not_liminals_keep_their_modes(cli: Liminal, liminal_home: Path) -> None:
+    liminal_home.mkdir(mode=0o755)
+    liminal_home.chmod(0o755)
+    script = liminal_home / "backup.sh"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+
+    result = cli("conversations", "list")
+
+    assert result.returncode == 0, result.stderr
+    assert mode(liminal_home) == 0o700
+    assert mode(script) == 0o755

@@ -30,10 +30,13 @@ def locked(path: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - not POSIX
         yield
         return
-    from liminal.private import private_dir
+    from liminal.private import private_dir, unwritable
 
     private_dir(path.parent)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except PermissionError as exc:  # root passes the access check, not a read-only mount
+        raise unwritable(path.parent, exc) from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -50,11 +53,14 @@ def write_atomically(
     ``own_dir``: the directory is Liminal's, made (or kept) 0700; False for a directory of
     the user's, such as the target of a symlinked key file.
     """
-    if own_dir:
-        from liminal.private import private_dir
+    from liminal.private import private_dir, unwritable
 
+    if own_dir:
         private_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    except PermissionError as exc:  # root passes the access check, not a read-only mount
+        raise unwritable(path.parent, exc) from exc
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

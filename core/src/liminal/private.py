@@ -14,18 +14,37 @@ from pathlib import Path
 
 from liminal.errors import ErrorCode, LiminalError
 
-__all__ = ["DIR_MODE", "FILE_MODE", "private_dir", "tighten_tree"]
+__all__ = ["DIR_MODE", "FILE_MODE", "private_dir", "tighten_tree", "unwritable"]
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
-#: Refused rather than tightened when too open (docs/decisions.md, "The key file must be private").
-_REFUSED = frozenset({"keys.json"})
+#: The files Liminal writes in its directories. keys.json is not here: one that is too open
+#: is refused rather than tightened (docs/decisions.md, "The key file must be private").
+_OWN_FILES = (
+    "conversations.db",
+    "conversations.db-wal",
+    "conversations.db-shm",
+    "conversations.db-journal",
+    "key-state.json",
+    "preferences.json",
+    "config.json",
+    "openai-compatible.json",
+    "local-models.json",
+    ".keys.json.lock",
+    ".key-state.json.lock",
+)
+_CACHE = "cache"
 
 log = logging.getLogger("liminal")
 
 
 def _posix() -> bool:
     return os.name == "posix"
+
+
+def unwritable(path: Path, exc: OSError) -> LiminalError:
+    """INVALID_REQUEST for a file that cannot be made in Liminal's directory ``path``."""
+    return _unusable(path, "cannot be written", (exc.strerror or str(exc)).lower())
 
 
 def _unusable(path: Path, what: str, reason: str) -> LiminalError:
@@ -64,18 +83,19 @@ def private_dir(path: Path) -> Path:
         raise _unusable(path, "cannot be created", exc.strerror or str(exc)) from exc
     if _posix():
         if _looser(st.st_mode, DIR_MODE):
-            tighten_tree(path, recurse=False)
+            tighten_tree(path)  # made by hand or by an older version: its files too
         if not os.access(path, os.W_OK | os.X_OK):
             raise _unusable(path, "cannot be written", "permission denied")
     return path
 
 
-def tighten_tree(path: Path, *, recurse: bool = True) -> list[Path]:
-    """Make ``path`` 0700 and (with ``recurse``) its files 0600 and subdirectories 0700.
+def tighten_tree(path: Path) -> list[Path]:
+    """Make ``path`` 0700 and Liminal's own files in it 0600 (``cache/`` too).
 
+    Only names Liminal writes are touched: LIMINAL_HOME may be a directory with other
+    files in it, whose modes are not Liminal's to change (a script would lose its x bit).
     Says so once, in one warning naming ``path``; returns what was changed. Symlinks are
-    left alone (their targets are not Liminal's), and so is a too-open key file, which is
-    refused with its own error instead.
+    left alone, and so is a too-open key file, which is refused with its own error.
     """
     if not _posix():
         return []
@@ -88,26 +108,16 @@ def tighten_tree(path: Path, *, recurse: bool = True) -> list[Path]:
                 return
             item.chmod(stat.S_IMODE(st.st_mode) & wanted)
         except OSError:
-            return  # not ours to change (another owner): the files keep working
+            return  # gone, or not ours to change (another owner): the files keep working
         changed.append(item)
 
-    def walk(directory: Path) -> None:
-        tighten(directory, DIR_MODE)
-        if not recurse:
-            return
-        try:
-            items = list(directory.iterdir())
-        except OSError:
-            return
-        for item in items:
-            if item.is_symlink() or item.name in _REFUSED:
-                continue
-            if item.is_dir():
-                walk(item)
-            elif item.is_file():
-                tighten(item, FILE_MODE)
-
-    walk(path)
+    tighten(path, DIR_MODE)
+    for name in _OWN_FILES:
+        tighten(path / name, FILE_MODE)
+    if (path / _CACHE).is_dir() and not (path / _CACHE).is_symlink():
+        tighten(path / _CACHE, DIR_MODE)
+        for item in (path / _CACHE).glob("*.json"):
+            tighten(item, FILE_MODE)
     if changed:
         log.warning(
             "Made %s private: %d item(s) could be read by other users; permissions are now "
