@@ -31,16 +31,22 @@ class Liminal:
         self.env["LIMINAL_HOME"] = str(home)
 
     def __call__(
-        self, *args: str, stdin: str | None = None, timeout: float = 60
+        self, *args: str, stdin: str | bytes | None = None, timeout: float = 60
     ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
+        """Run it; ``stdin`` as bytes is sent as is (input that is not UTF-8)."""
+        done = subprocess.run(
             [liminal_script(), *args],
-            input=stdin,
+            input=stdin.encode() if isinstance(stdin, str) else stdin,
             capture_output=True,
-            text=True,
             env=self.env,
             timeout=timeout,
             check=False,
+        )
+        return subprocess.CompletedProcess(
+            done.args,
+            done.returncode,
+            done.stdout.decode("utf-8", "replace"),
+            done.stderr.decode("utf-8", "replace"),
         )
 
 

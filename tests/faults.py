@@ -118,6 +118,23 @@ class Faults:
         raw = None if body is None else json.dumps(body).encode()
         return self._add(Respond(status, tuple((headers or {}).items()), raw), times, provider)
 
+    def echo_credentials(
+        self, status: int = 401, *, times: int = 1, provider: Provider | None = None
+    ) -> Faults:
+        """An error whose body quotes the request's ``Authorization`` / ``x-api-key`` headers."""
+        return self._add(Respond(status, echo_auth=True), times, provider)
+
+    def not_the_api(self, *, times: int = 1, provider: Provider | None = None) -> Faults:
+        """200 with an HTML page, as a base URL pointing at a web site answers."""
+        page = b"<html><body>Welcome to nginx!</body></html>"
+        return self._add(Respond(200, body=page, content_type="text/html"), times, provider)
+
+    def undecodable_stream(self, *, times: int = 1, provider: Provider | None = None) -> Faults:
+        """200 ``text/event-stream`` whose first event carries bytes that are not UTF-8."""
+        body = b'data: {"text": "caf\xe9 \xff\xfe"}\n\n'
+        action = Respond(200, (("cache-control", "no-cache"),), body, "text/event-stream")
+        return self._add(action, times, provider, stream=True)
+
     def overloaded_in_stream(self, *, partial_text: str = "", times: int = 1) -> Faults:
         """Anthropic: 200 and ``message_start``, then an ``overloaded_error`` event."""
         body = _anthropic_error_stream(partial_text)

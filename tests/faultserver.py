@@ -57,6 +57,8 @@ class Respond:
 
     ``body=None`` sends llmock's error envelope for the route (OpenAI or Anthropic shape).
     ``retry_at_in`` adds ``Retry-After`` as an HTTP-date that many seconds after the answer.
+    ``echo_auth`` answers with an error envelope whose message repeats the request's
+    ``Authorization`` and ``x-api-key`` headers, as some misconfigured proxies do.
     """
 
     status: int
@@ -64,6 +66,7 @@ class Respond:
     body: bytes | None = None
     content_type: str = "application/json"
     retry_at_in: float | None = None
+    echo_auth: bool = False
 
 
 @dataclass(frozen=True)
@@ -318,7 +321,7 @@ class FaultServer:
 
 
 def _response_bytes(action: Respond, request: Request) -> bytes:
-    body = action.body
+    body = _echoed_auth(request) if action.echo_auth else action.body
     if body is None:
         body = bytes(build_error_response(upstream_target(request), action.status).body)
     headers = list(action.headers)
@@ -326,3 +329,13 @@ def _response_bytes(action: Respond, request: Request) -> bytes:
         retry_at = math.ceil(time.time() + action.retry_at_in)
         headers.append(("retry-after", email.utils.formatdate(retry_at, usegmt=True)))
     return encode_response(action.status, headers, body, action.content_type)
+
+
+def _echoed_auth(request: Request) -> bytes:
+    """An error envelope (both providers' shape) that quotes the request's credentials."""
+    said = (
+        f"Invalid credentials. Authorization: {request.header('authorization')};"
+        f" x-api-key: {request.header('x-api-key')}"
+    )
+    error = {"type": "authentication_error", "message": said, "code": "invalid_api_key"}
+    return json.dumps({"type": "error", "error": error}).encode()

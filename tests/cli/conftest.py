@@ -8,10 +8,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from liminal.plugins import reset_plugins
+
+if TYPE_CHECKING:
+    from clirunner import Liminal
 
 # tests/fixtures/dists.py is imported as ``fixtures.dists`` whatever the import mode.
 _TESTS = Path(__file__).resolve().parents[1]
@@ -59,6 +63,20 @@ def liminal_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     reset_plugins()
     yield home
     reset_plugins()
+
+
+#: The real provider plugins only: fixture plugins other tests install must not add noise.
+REAL_PLUGINS = "liminal-openai,liminal-anthropic,liminal-local"
+
+
+@pytest.fixture
+def cli(liminal_home: Path) -> Liminal:
+    """The real console script with a clean environment and only the real provider plugins."""
+    from clirunner import Liminal
+
+    runner = Liminal(liminal_home)
+    runner.env["LIMINAL_PLUGINS"] = REAL_PLUGINS
+    return runner
 
 
 @pytest.fixture

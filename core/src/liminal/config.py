@@ -8,7 +8,8 @@
     }
 
 Model entries win over provider entries, which win over ``default``. A file
-that does not parse is reported with a clear error and left untouched.
+that does not parse, or holds a value of the wrong type or out of range
+(:mod:`liminal.configcheck`), is reported with a clear error and left untouched.
 """
 
 from __future__ import annotations
@@ -88,4 +89,6 @@ def config_path() -> Path:
 
 
 def load_config(path: Path | None = None) -> Config:
-    return UserFile(path or config_path(), Config, what="config file").load()
+    from liminal.configcheck import check_config
+
+    return UserFile(path or config_path(), Config, what="config file", check=check_config).load()

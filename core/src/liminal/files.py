@@ -1,17 +1,24 @@
-"""Writing user files safely."""
+"""Reading and writing user files safely: atomic, private (0600 in 0700 directories)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-__all__ = ["UserFile", "locked", "write_atomically"]
+if TYPE_CHECKING:
+    from liminal.errors import LiminalError
+
+__all__ = ["BadSetting", "UserFile", "locked", "write_atomically"]
 
 T = TypeVar("T")
+
+
+class BadSetting(ValueError):
+    """A value in a user's file of the wrong type or out of range; the message names its key."""
 
 
 @contextmanager
@@ -23,8 +30,13 @@ def locked(path: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - not POSIX
         yield
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    from liminal.private import private_dir, unwritable
+
+    private_dir(path.parent)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except PermissionError as exc:  # root passes the access check, not a read-only mount
+        raise unwritable(path.parent, exc) from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -32,13 +44,23 @@ def locked(path: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def write_atomically(path: Path, text: str, mode: int = 0o644, *, durable: bool = True) -> None:
+def write_atomically(
+    path: Path, text: str, mode: int = 0o600, *, durable: bool = True, own_dir: bool = True
+) -> None:
     """Replace ``path`` with ``text`` so a reader never sees half a file.
 
     ``durable`` also waits for the disk (fsync); a cache that can be rebuilt skips it.
+    ``own_dir``: the directory is Liminal's, made (or kept) 0700; False for a directory of
+    the user's, such as the target of a symlinked key file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    from liminal.private import private_dir, unwritable
+
+    if own_dir:
+        private_dir(path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    except PermissionError as exc:  # root passes the access check, not a read-only mount
+        raise unwritable(path.parent, exc) from exc
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -59,30 +81,57 @@ class UserFile(Generic[T]):
     ``INVALID_REQUEST`` naming the file, which is left untouched (never overwritten).
     """
 
-    def __init__(self, path: Path, kind: type[T], *, what: str, mode: int = 0o644) -> None:
+    def __init__(
+        self,
+        path: Path,
+        kind: type[T],
+        *,
+        what: str,
+        mode: int = 0o600,
+        check: Callable[[Any], None] | None = None,
+    ) -> None:
         self.path = path
         self.kind = kind
         self.what = what
         self.mode = mode
+        #: Checks the parsed JSON before it is structured; raises BadSetting naming the key.
+        self.check = check
 
     def load(self) -> T:
         import json
 
-        from liminal.errors import ErrorCode, LiminalError
         from liminal.serialize import structure
 
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return self.kind()
+        except IsADirectoryError as exc:
+            raise self._invalid("is a directory", "move it aside") from exc
+        except UnicodeDecodeError as exc:
+            raise self._invalid("is not UTF-8 text", "fix or remove it") from exc
+        except OSError as exc:
+            raise self._invalid(f"cannot be read ({exc.strerror})", "fix or remove it") from exc
         try:
-            return structure(json.loads(text), self.kind)
-        except Exception as exc:
-            raise LiminalError(
-                ErrorCode.INVALID_REQUEST,
-                f"{self.what} {self.path} is not valid ({type(exc).__name__})",
-                hint="fix or remove it; it was left untouched",
+            data = json.loads(text)
+            if self.check is not None:
+                self.check(data)
+            return structure(data, self.kind)
+        except BadSetting as exc:
+            raise self._invalid(
+                f"is not valid: {exc}", "fix that value, or remove it to use the default"
             ) from exc
+        except Exception as exc:
+            raise self._invalid(f"is not valid ({type(exc).__name__})", "fix or remove it") from exc
+
+    def _invalid(self, problem: str, fix: str) -> LiminalError:
+        from liminal.errors import ErrorCode, LiminalError
+
+        return LiminalError(
+            ErrorCode.INVALID_REQUEST,
+            f"{self.what} {self.path} {problem}",
+            hint=f"{fix}; it was left untouched",
+        )
 
     def save(self, value: T) -> None:
         from liminal.serialize import to_json

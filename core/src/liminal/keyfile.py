@@ -80,6 +80,8 @@ class KeyFile:
             st = self.path.stat()
         except FileNotFoundError:
             return KeyFileData()
+        if not stat.S_ISREG(st.st_mode):
+            raise _error(self.path, "is not a regular file", "move it aside; it was left untouched")
         if os.name == "posix" and st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise _error(
                 self.path,
@@ -100,6 +102,7 @@ class KeyFile:
                 "is not a valid key file",
                 "fix or move the file aside; it was left untouched",
             ) from exc
+        _check_values(self.path, data)
         self._cache[self.path] = (stamp, data)
         return data
 
@@ -107,7 +110,11 @@ class KeyFile:
         from liminal.files import write_atomically
         from liminal.serialize import to_json
 
-        write_atomically(self.path, to_json(data) + "\n", mode=0o600)
+        # A symlinked key file (a dotfiles repository) is written through the link: replacing
+        # the link with a file would let the two copies drift apart unseen.
+        target = self.path.resolve() if self.path.is_symlink() else self.path
+        own_dir = target == self.path
+        write_atomically(target, to_json(data) + "\n", mode=0o600, own_dir=own_dir)
         self._cache.pop(self.path, None)
 
     def pool(self, provider: str) -> list[tuple[str, Secret]]:
@@ -229,6 +236,28 @@ class KeyFile:
 
         self.update(change)
         return removed
+
+
+def _check_values(path: Path, data: KeyFileData) -> None:
+    """A stored key is one word: an empty one, or one with a line break or a space inside,
+    would be sent as is (and fail as a network error), so it is refused here, by label."""
+    for provider, entry in data.providers.items():
+        for key in entry.keys:
+            value = key.value.strip()
+            problem = (
+                "is empty"
+                if not value
+                else "contains a line break, a space or a control character"
+                if any(c.isspace() or not c.isprintable() for c in value)
+                else None
+            )
+            if problem:
+                raise _error(
+                    path,
+                    f"the {provider} key {key.label!r} {problem}",
+                    "edit that entry in the file (or remove it) so it holds one key on one "
+                    "line; it was left untouched",
+                )
 
 
 def _no_stored_key(provider: str) -> LiminalError:

@@ -34,7 +34,13 @@ __all__ = [
 
 # Key-shaped tokens: OpenAI (sk-, sk-proj-) and Anthropic (sk-ant-) keys.
 _KEY_PATTERN = re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}")
+# Credentials a server or proxy may quote back: "Bearer <token>", "x-api-key: <token>".
+_CREDENTIAL_PATTERN = re.compile(
+    r"(?i)(\bbearer\s+|\bx-api-key['\"]?\s*[:=]\s*['\"]?)([A-Za-z0-9._~+/=\-]{6,})"
+)
 _known_secrets: set[str] = set()
+#: The longest rest a key is given: a ``Retry-After: 999999`` must not shelve it for days.
+MAX_COOL_DOWN = 3600.0
 _known_lock = threading.Lock()
 
 
@@ -51,6 +57,7 @@ def redact(text: str) -> str:
     for value in known:
         if value in text:
             text = text.replace(value, _mask(value))
+    text = _CREDENTIAL_PATTERN.sub(lambda m: m.group(1) + _mask(m.group(2)), text)
     return _KEY_PATTERN.sub(lambda m: _mask(m.group(0)), text)
 
 
@@ -238,10 +245,11 @@ class ApiKeyManager:
             self.state.record_invalid(entry, reason)
 
     def mark_valid(self, entry: KeyEntry) -> None:
-        """The key was accepted: drop an INVALID mark it carries (here and on disk)."""
+        """The key was accepted: drop an INVALID mark or a rest it carries (here and on disk)."""
         with self._lock:
             if self._invalid_here(entry):
                 del self._invalid[entry.ident]
+            self._cooldown.pop(entry.ident, None)
         if entry.source != KeySource.EXPLICIT:
             self.state.clear_invalid(entry)
 
@@ -249,8 +257,9 @@ class ApiKeyManager:
         return self.health(entry).invalid
 
     def cool_down(self, entry: KeyEntry, seconds: float, reason: str | None = None) -> None:
-        """Rest this key for ``seconds`` (a 429, an exhausted quota); the next one serves."""
-        seconds = max(seconds, 0.0)
+        """Rest this key for ``seconds`` (a 429, an exhausted quota), at most
+        :data:`MAX_COOL_DOWN`; the next one serves."""
+        seconds = min(max(seconds, 0.0), MAX_COOL_DOWN)
         with self._lock:
             self._cooldown[entry.ident] = (time.monotonic() + seconds, entry.secret)
         if entry.source != KeySource.EXPLICIT:

@@ -25,7 +25,8 @@ from typing import ClassVar
 
 import attrs
 
-from liminal.keys import KeyEntry, Secret
+from liminal.errors import LiminalError
+from liminal.keys import MAX_COOL_DOWN, KeyEntry, Secret
 
 __all__ = ["KeyHealth", "KeyMark", "KeyState", "KeyStateData", "shown_last4"]
 
@@ -189,7 +190,7 @@ class KeyState:
         self._upsert(entry, lambda mark: attrs.evolve(mark, invalid_since=now, reason=reason))
 
     def record_cool_down(self, entry: KeyEntry, seconds: float, reason: str | None = None) -> None:
-        until = time.time() + max(seconds, 0.0)
+        until = time.time() + min(max(seconds, 0.0), MAX_COOL_DOWN)
         self._upsert(
             entry, lambda mark: attrs.evolve(mark, cool_until=until, reason=reason or mark.reason)
         )
@@ -206,10 +207,12 @@ class KeyState:
         return mark.check_status if time.time() - mark.checked_at < max_age else None
 
     def clear_invalid(self, entry: KeyEntry) -> None:
+        """The key was accepted: its INVALID mark and its rest end."""
         mark = self.mark(entry)
-        if mark is None or mark.invalid_since is None:
+        resting = mark is not None and (mark.cool_until or 0.0) > time.time()
+        if mark is None or (mark.invalid_since is None and not resting):
             return  # the common case (a healthy key answered): no write
-        self._upsert(entry, lambda mark: attrs.evolve(mark, invalid_since=None))
+        self._upsert(entry, lambda mark: attrs.evolve(mark, invalid_since=None, cool_until=None))
 
     def forget(self, provider: str, label: str | None = None, source: str | None = None) -> None:
         """Drop the marks of a provider's keys (one label, one source, or all of them)."""
@@ -270,3 +273,5 @@ class KeyState:
                     write_atomically(self.path, to_json(changed) + "\n", mode=0o600)
         except OSError as exc:
             log.warning("cannot save key health to %s: %s", self.path, exc.strerror or exc)
+        except LiminalError as exc:  # its directory cannot be made or written
+            log.warning("cannot save key health to %s: %s", self.path, exc.message)

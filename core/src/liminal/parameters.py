@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,6 +19,8 @@ def _number(low: float, high: float | None) -> Callable[[Any, ModelInfo], str | 
     def check(value: Any, model: ModelInfo) -> str | None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return "must be a number"
+        if not math.isfinite(value):  # NaN passes every comparison below
+            return "must be a finite number"
         if value < low or (high is not None and value > high):
             return (
                 f"must be between {low:g} and {high:g}"

@@ -115,9 +115,10 @@ def build_snapshot() -> dict[str, Any]:
 
 def save_snapshot(data: dict[str, Any]) -> None:
     """Store ``data``; a cache that cannot be written is simply not used."""
+    from liminal.errors import LiminalError
     from liminal.files import write_atomically
 
     try:
         write_atomically(snapshot_path(), json.dumps(data) + "\n", durable=False)
-    except OSError:
+    except (OSError, LiminalError):  # LiminalError: a directory that cannot be written
         pass

@@ -21,7 +21,7 @@ import attrs
 from liminal.errors import ErrorCode, LiminalError
 from liminal.types import Message, Role, Usage
 
-__all__ = ["ConversationStore", "StoredConversation", "StoredMessage"]
+__all__ = ["ConversationStore", "StoreDamaged", "StoredConversation", "StoredMessage"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -53,6 +53,45 @@ _ADDED_COLUMNS = {
 }
 
 
+def _open_checked(path: Path) -> sqlite3.Connection:
+    """Open the store privately (0600 in a 0700 directory; SQLite gives its WAL and SHM
+    files the database's mode) and check it before anything is written to it."""
+    import os
+
+    from liminal.private import FILE_MODE, private_dir, tighten_tree
+
+    if path.parent.is_dir():
+        tighten_tree(path.parent)  # a store made before files were private
+    private_dir(path.parent)
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    except OSError as exc:
+        raise LiminalError(
+            ErrorCode.INVALID_REQUEST,
+            f"conversation store {path} cannot be opened ({exc.strerror})",
+            hint=f"check the file (`ls -l {path}`); it was left untouched",
+        ) from exc
+    # One thread at a time, not always the one that opened it (the sync Python API runs its
+    # calls on a thread of its own).
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        verdict = db.execute("PRAGMA quick_check").fetchone()
+        if verdict is None or verdict[0] != "ok":
+            raise sqlite3.DatabaseError(str(verdict[0] if verdict else "no verdict").strip())
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(_SCHEMA)
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        detail = " ".join(str(exc).split())
+        raise StoreDamaged(
+            ErrorCode.INVALID_REQUEST,
+            f"conversation store {path} is damaged: {detail}",
+            hint=f"move it aside to start a new store (`mv {path} {path}.broken`); "
+            "it was left untouched",
+        ) from exc
+    return db
+
+
 @attrs.frozen
 class StoredMessage:
     id: int
@@ -80,26 +119,24 @@ class StoredConversation:
     model: str | None = None
 
 
+class StoreDamaged(LiminalError):
+    """The store file is not a database or failed its integrity check; nothing was written."""
+
+
 class ConversationStore:
     def __init__(self, path: Path | None = None) -> None:
         if path is None:
             from liminal.paths import data_dir
 
             path = data_dir() / "conversations.db"
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        try:
-            # One thread at a time, not always the one that opened it (the sync Python API
-            # runs its calls on a thread of its own).
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._prepare()
-        except sqlite3.DatabaseError as exc:
-            raise LiminalError(
-                ErrorCode.INVALID_REQUEST,
-                f"conversation store {path} cannot be opened: {exc}",
-                hint="move the file aside to start a new store; it was left untouched",
-            ) from exc
+        self._db = _open_checked(path)
+        self._prepare()
+
+    @property
+    def in_memory_only(self) -> bool:
+        """True for a store that keeps nothing once closed."""
+        return str(self.path) == ":memory:"
 
     @classmethod
     def in_memory(cls) -> ConversationStore:

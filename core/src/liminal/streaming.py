@@ -14,8 +14,9 @@ T = TypeVar("T")
 
 
 async def guard_malformed(items: AsyncIterable[T], *, provider: str) -> AsyncIterator[T]:
-    """``items``, with data that is not valid JSON reported as SERVER_ERROR (not a raw
-    ``JSONDecodeError`` from inside the SDK)."""
+    """``items``, with data that is not valid JSON, or not UTF-8 text at all, reported as
+    SERVER_ERROR (retried like other server garbage), not as a raw ``JSONDecodeError`` or
+    ``UnicodeDecodeError`` from inside the SDK."""
     iterator = items.__aiter__()
     while True:
         try:
@@ -26,6 +27,12 @@ async def guard_malformed(items: AsyncIterable[T], *, provider: str) -> AsyncIte
             raise LiminalError(
                 ErrorCode.SERVER_ERROR,
                 f"{provider}: the server sent malformed data in the stream",
+                provider=provider,
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise LiminalError(
+                ErrorCode.SERVER_ERROR,
+                f"{provider}: the server sent bytes that are not UTF-8 text in the stream",
                 provider=provider,
             ) from exc
         yield item
@@ -50,19 +57,26 @@ def ended_early(provider: str, model: str, received: list[str], terminal: str) -
     )
 
 
-def not_an_api_answer(provider: str, got: str) -> LiminalError:
-    """SERVER_ERROR for an answer that is not the provider's API speaking (a web page...)."""
+def not_an_api_answer(provider: str, got: str, *, base_url_var: str | None = None) -> LiminalError:
+    """SERVER_ERROR for an answer that is not the provider's API speaking (a web page...).
+
+    ``base_url_var``: the provider's own base URL variable, named in the hint.
+    """
+    where = f"{base_url_var}, or a declared model's --base-url" if base_url_var else "its setting"
     return LiminalError(
         ErrorCode.SERVER_ERROR,
         f"{provider}: the server did not answer like the provider's API ({got})",
-        hint="check the provider's base URL (e.g. OPENAI_BASE_URL): it must point at its API",
+        hint=f"check the provider's base URL ({where}): it must point at its API",
         provider=provider,
     )
 
 
-def check_event_stream(headers: Mapping[str, str], *, provider: str) -> None:
+def check_event_stream(
+    headers: Mapping[str, str], *, provider: str, base_url_var: str | None = None
+) -> None:
     """Raise when a streamed request was answered with something else than an event stream
     (an HTML page, or a whole JSON answer from a server that does not stream)."""
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type and content_type != "text/event-stream":
-        raise not_an_api_answer(provider, f"{content_type} instead of an event stream")
+        got = f"{content_type} instead of an event stream"
+        raise not_an_api_answer(provider, got, base_url_var=base_url_var)

@@ -8,7 +8,7 @@ import sys
 import click
 
 from liminal import __version__
-from liminal.cli.output import report_error
+from liminal.cli.output import report_error, show_traceback
 
 __all__ = ["cli", "main"]
 
@@ -100,8 +100,10 @@ def main(argv: list[str] | None = None) -> None:
     debug = _debug_requested(args)
     try:
         result = cli.main(args=args, prog_name="liminal", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except click.exceptions.Abort as exc:
+        # Click turns Ctrl-C into Abort (and has ended the line); the docs promise this word.
+        interrupted = isinstance(exc.__context__, KeyboardInterrupt)
+        click.echo("Interrupted." if interrupted else "Aborted.", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         from liminal.cli.output import report_usage_error
@@ -117,6 +119,6 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     except Exception as exc:
         if debug:
-            raise
+            show_traceback(exc)
         sys.exit(report_error(exc, as_json="--json" in args))
     sys.exit(result if isinstance(result, int) else 0)

@@ -12,7 +12,7 @@ from liminal.cli.conversations import format_message
 from liminal.cli.loop import EventLoop
 from liminal.cli.options import model_options, parameters_from
 from liminal.cli.output import report_error
-from liminal.errors import LiminalError
+from liminal.errors import ErrorCode, LiminalError
 
 if TYPE_CHECKING:
     from liminal.cli.chat_input import TerminalInput
@@ -92,10 +92,28 @@ def warn_if_keyless(selector: ModelSelector, model: ModelInfo) -> None:
 
 
 def _read_line(interactive: bool) -> str | None:
+    """The next line typed or piped in; None at the end. A line that is not UTF-8 text is
+    reported and skipped (""), so it ends its turn, not the chat."""
+    from liminal.cli.textinput import decoded, utf8_text
+
+    raw = None if interactive else getattr(sys.stdin, "buffer", None)
     try:
-        return input("> " if interactive else "")
+        if raw is None:
+            return utf8_text(input("> " if interactive else ""), "the line")
+        data = raw.readline()  # bytes: one bad line cannot spoil the decoding of the next
+        if not data:
+            return None
+        return decoded(data, "the line").rstrip("\r\n")
     except EOFError:
         return None
+    except UnicodeDecodeError as exc:  # a terminal whose encoding is not UTF-8
+        report_error(
+            LiminalError(ErrorCode.INVALID_REQUEST, f"the line is not UTF-8 text ({exc.reason})")
+        )
+        return ""
+    except LiminalError as error:
+        report_error(error)
+        return ""
 
 
 def _terminal(selector: ModelSelector) -> TerminalInput:

@@ -49,10 +49,12 @@ def _completer(model_names: Callable[[], Iterable[str]]) -> Any:
 
 
 def _private_file(path: Path) -> Path:
-    """The history file, created 0600 (it holds everything typed into a chat)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
-    os.chmod(path, 0o600)
+    """The history file, created 0600 in a 0700 directory (it holds everything typed)."""
+    from liminal.private import FILE_MODE, private_dir
+
+    private_dir(path.parent)
+    os.close(os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, FILE_MODE))
+    os.chmod(path, FILE_MODE)
     return path
 
 

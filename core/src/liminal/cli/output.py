@@ -11,7 +11,7 @@ import click
 
 from liminal.errors import ErrorCode, LiminalError
 
-__all__ = ["echo_json", "echo_table", "report_error"]
+__all__ = ["echo_json", "echo_table", "report_error", "report_usage_error", "show_traceback"]
 
 
 def report_error(exc: BaseException, *, as_json: bool = False) -> int:
@@ -47,6 +47,17 @@ def report_usage_error(exc: click.ClickException, *, as_json: bool) -> int:
     }
     click.echo(json.dumps({"error": payload}, ensure_ascii=False), err=True)
     return exc.exit_code
+
+
+def show_traceback(exc: BaseException) -> None:
+    """The traceback ``--debug`` asks for, chained causes included, with every known key and
+    anything key- or token-shaped masked: a server's error body may quote the request's
+    ``Authorization`` header, and the SDK's exception repeats that body."""
+    import traceback
+
+    from liminal.keys import redact
+
+    click.echo(redact("".join(traceback.format_exception(exc))).rstrip("\n"), err=True)
 
 
 def echo_json(data: Any) -> None:

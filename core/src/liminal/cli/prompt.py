@@ -47,13 +47,18 @@ def prompt(
 ) -> None:
     """Send TEXT (or standard input) to a model and print the answer."""
     from liminal.cli.run import run_prompt
+    from liminal.cli.textinput import decoded, utf8_text
 
     if no_log and (continue_latest or cid):
         raise click.UsageError("--no-log cannot continue a stored conversation (-c, --cid)")
     if text is None:
         if sys.stdin is None or sys.stdin.isatty():
             raise click.UsageError("give the prompt as an argument or on standard input")
-        text = sys.stdin.read()
+        raw = getattr(sys.stdin, "buffer", None)
+        text = decoded(raw.read(), "standard input") if raw else sys.stdin.read()
+    text = utf8_text(text, "the prompt")
+    if system is not None:
+        system = utf8_text(system, "the system prompt (-s)")
     if not text.strip():
         raise click.UsageError("the prompt is empty")
     parameters = parameters_from(options)

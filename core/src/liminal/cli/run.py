@@ -87,11 +87,15 @@ def run_prompt(
 ) -> dict[str, Any]:
     """Send one prompt; stream text to stdout when ``stream``; return the JSON form.
     ``store=False``: the turn is kept in memory only (``--no-log``)."""
+    from liminal.cli.storage import open_store
     from liminal.conversation import Conversation
     from liminal.keys import ApiKeyManager, Secret
     from liminal.store import ConversationStore
 
-    kept = ConversationStore() if store else ConversationStore.in_memory()
+    if store:  # a damaged store still answers a prompt without history, unstored
+        kept = open_store(needs_history=continue_latest or cid is not None)
+    else:
+        kept = ConversationStore.in_memory()
     try:
         factory = cli_factory(keys=ApiKeyManager())
         conversation = Conversation.open(
@@ -118,7 +122,7 @@ def run_prompt(
     finally:
         kept.close()
     data = answer.as_json()
-    if not store:
+    if kept.in_memory_only:
         data["conversation"] = None
     data["provider"] = conversation.model.provider
     return data

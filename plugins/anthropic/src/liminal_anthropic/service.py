@@ -92,7 +92,11 @@ class AnthropicService:
         stopped = False
         received: list[str] = []
         try:
-            check_event_stream(stream.response.headers, provider=provider)
+            check_event_stream(
+                stream.response.headers,
+                provider=provider,
+                base_url_var=self.context.provider.base_url_env_var,
+            )
             async for event in guard_malformed(stream, provider=provider):
                 kind = event.type
                 if kind == "content_block_delta":
@@ -128,7 +132,11 @@ class AnthropicService:
             timeout=httpx2.Timeout(**self.context.timeouts.for_http(whole_answer=total)),
         )
         if isinstance(message, str):  # the SDK hands back a body it could not parse
-            raise not_an_api_answer(self.context.provider.id, "a text answer, not JSON")
+            raise not_an_api_answer(
+                self.context.provider.id,
+                "a text answer, not JSON",
+                base_url_var=self.context.provider.base_url_env_var,
+            )
         text = "".join(getattr(block, "text", "") for block in message.content)
         return ChatResult(
             text=text,

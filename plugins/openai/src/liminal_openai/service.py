@@ -95,7 +95,11 @@ class OpenAIService:
         refused = False
         received: list[str] = []
         try:
-            check_event_stream(stream.response.headers, provider=self.context.provider.id)
+            check_event_stream(
+                stream.response.headers,
+                provider=self.context.provider.id,
+                base_url_var=self.context.provider.base_url_env_var,
+            )
             async for chunk in guard_malformed(stream, provider=self.context.provider.id):
                 usage = getattr(chunk, "usage", None)
                 if usage is not None:
@@ -122,7 +126,11 @@ class OpenAIService:
             **chat_arguments(model, request), timeout=self._whole_answer_timeout(request)
         )
         if isinstance(response, str):  # the SDK hands back a body it could not parse
-            raise not_an_api_answer(self.context.provider.id, "a text answer, not JSON")
+            raise not_an_api_answer(
+                self.context.provider.id,
+                "a text answer, not JSON",
+                base_url_var=self.context.provider.base_url_env_var,
+            )
         if not response.choices:
             raise LiminalError(
                 ErrorCode.SERVER_ERROR,
