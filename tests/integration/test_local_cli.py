@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -302,3 +303,19 @@ def test_loading_is_reported_once_off_a_terminal(env: dict[str, str]) -> None:
     loading = [line for line in result.stderr.splitlines() if "loading smollm2" in line]
     assert len(loading) <= 1
     assert all(line.endswith(" s)") and "ready in" in line for line in loading)
+
+
+@needs_engine
+def test_extract_usage_and_no_log(env: dict[str, str]) -> None:
+    args = ["-o", "max_tokens", "40", "-o", "temperature", "0", "-o", "seed", "1"]
+    ask = "Reply with a Python code block that prints hello."
+    extracted = run(["prompt", "-x", "-u", "--no-log", *args, ask], env)
+    assert extracted.returncode == 0, extracted.stderr
+    assert "```" not in extracted.stdout  # the block's content, or the whole answer if none
+    assert extracted.stdout.strip()
+    assert re.search(r"Token usage: \d+ input, \d+ output", extracted.stderr)
+    listed = run(["conversations", "list", "--json"], env)
+    assert json.loads(listed.stdout) == []  # --no-log stored nothing
+    logged = run(["prompt", *args, "hi"], env)
+    assert logged.returncode == 0, logged.stderr
+    assert len(json.loads(run(["conversations", "list", "--json"], env).stdout)) == 1
