@@ -267,7 +267,7 @@ def test_script_models_list_provider(run_liminal: Any) -> None:
     unknown = run_liminal("models", "list", "--provider", "nosuch", "--json")
     assert unknown.returncode == 2
     assert unknown.stdout == ""
-    assert "Error [MODEL_NOT_FOUND]" in unknown.stderr
+    assert json.loads(unknown.stderr)["error"]["code"] == "MODEL_NOT_FOUND"  # --json: as JSON
 
 
 def test_script_models_show_unknown(run_liminal: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import click
@@ -11,6 +12,9 @@ from liminal import __version__
 from liminal.cli.output import report_error, show_traceback
 
 __all__ = ["cli", "main"]
+
+#: A word shaped like a command of a plugin (``openai-models``), not like a question.
+_COMMAND_SHAPED = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)+")
 
 _BUILTIN_COMMANDS = {
     "chat": "liminal.cli.chat:chat",
@@ -67,6 +71,8 @@ class LiminalGroup(click.Group):
             if close and " " not in args[0]:  # a misspelled command, not a question
                 hint = f" Did you mean {' or '.join(repr(c) for c in close)}?"
                 raise click.UsageError(error.message + hint, ctx) from None
+            if _COMMAND_SHAPED.fullmatch(args[0]):  # `some-command`: a plugin's, not installed
+                raise
             # `liminal "Why is the sky blue?"`: a bare prompt, as `liminal prompt TEXT`.
             command = self.get_command(ctx, "prompt")
             return "prompt", command, args
