@@ -233,8 +233,23 @@ async def _interleaved(
     for i in range(pairs):
         order = [(raw_once, raw), (liminal_once, liminal)]
         for once, sink in order if i % 2 == 0 else reversed(order):
-            sink.append(await asyncio.wait_for(once(max_tokens), STREAM_TIMEOUT))
+            sink.append(await _sample(once, max_tokens))
     return raw, liminal
+
+
+async def _sample(once: Runner, max_tokens: int) -> Sample:
+    """One stream; once more if the server had just closed the kept-alive connection.
+
+    llama.cpp's server closes an idle connection after 5 s, the same as the HTTP client's
+    keep-alive expiry, so on a loaded machine a client may send on a connection closing
+    under it. The raw SDK runs with max_retries=0 (as measured) and would fail the run.
+    """
+    import openai
+
+    try:
+        return await asyncio.wait_for(once(max_tokens), STREAM_TIMEOUT)
+    except (openai.APIConnectionError, ConnectionError):
+        return await asyncio.wait_for(once(max_tokens), STREAM_TIMEOUT)
 
 
 async def _measure(
@@ -250,8 +265,7 @@ async def _measure(
         return raw_once, liminal_once
 
     # Fresh clients for each series: llama.cpp's server closes a connection after 100
-    # requests, right after a streamed answer and without saying so beforehand, and the raw
-    # SDK (max_retries=0, as measured) would fail on the next request.
+    # requests.
     raw_once, liminal_once = await warmed()
     raw_first, liminal_first = await _interleaved(raw_once, liminal_once, first_pairs, first_tokens)
     raw_once, liminal_once = await warmed()
