@@ -20,6 +20,9 @@ TEST_DEPS = (
     "httpx2>=2",
     "hatchling>=1.25",
 )
+#: Linters pinned: a new release that reads the code differently must not turn CI red.
+RUFF = "ruff==0.17.6"
+MYPY = "mypy==2.4.1"
 #: Providers whose line+branch coverage the tests session enforces.
 COVERED = {"liminal_openai": 90, "liminal_anthropic": 90}
 
@@ -59,16 +62,16 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """Ruff lint and format check."""
-    session.install("ruff>=0.6")
+    session.install(RUFF)
     session.run("ruff", "check", ".", *session.posargs)
     session.run("ruff", "format", "--check", ".")
 
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """Mypy, strict on the core."""
+    """Mypy, strict on the core and the three plugins."""
     install_liminal(session)
-    session.install("mypy>=1.10", "pytest", "hypothesis")
+    session.install(MYPY, "pytest", "hypothesis")
     session.run("mypy", *session.posargs)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any, cast
 
 from liminal import ChatRequest, Message, ModelInfo
 from liminal.keys import ApiKeyManager
@@ -33,8 +34,8 @@ def count_tokens(model: ModelInfo, messages: list[Message]) -> int | None:
         timeout=COUNT_TIMEOUT,
     )
     try:
-        extra = {"system": system} if system else {}
-        counted = client.messages.count_tokens(model=model.id, messages=turns, **extra)
+        extra: dict[str, Any] = {"system": system} if system else {}
+        counted = client.messages.count_tokens(model=model.id, messages=cast(Any, turns), **extra)
     except anthropic.AnthropicError:
         return None
     finally:

@@ -34,7 +34,8 @@ def chat_arguments(model: ModelInfo, request: ChatRequest) -> dict[str, Any]:
         # Not an OpenAI parameter: compatible servers (llama.cpp, vLLM) read it from the body.
         arguments["extra_body"] = {"top_k": params["top_k"]}
     if "response_format" in params:
-        value = params["response_format"]
+        # A JSON object (a schema) passes through, though the declared value types omit it.
+        value: object = params["response_format"]
         if isinstance(value, dict):
             arguments["response_format"] = value
         elif value in ("json", "json_object"):
