@@ -23,30 +23,41 @@ LIMINAL = str(Path(sys.executable).with_name("liminal"))
 needs_engine = pytest.mark.usefixtures("llama_server")
 
 
-def llama_server_pids() -> set[int]:
-    """The local engines running (``python -m liminal_local.engine``), zombies left out."""
+def llama_server_pids(home: str) -> set[int]:
+    """The local engines (``python -m liminal_local.engine``) running for ``LIMINAL_HOME`` =
+    ``home``, zombies left out: engines of other test runs on the machine do not count."""
     pids = set()
+    mark = f"LIMINAL_HOME={home}".encode()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            if cmdline[1:3] != [b"-m", b"liminal_local.engine"]:
+                continue
+            environ = (entry / "environ").read_bytes().split(b"\0")
             state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
         except OSError:
             continue
-        if cmdline[1:3] == [b"-m", b"liminal_local.engine"] and state != "Z":
+        if mark in environ and state != "Z":
             pids.add(int(entry.name))
     return pids
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def wait_gone(pids: set[int], timeout: float = 10.0) -> set[int]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        alive = pids & llama_server_pids()
-        if not alive:
+        if not any(alive(pid) for pid in pids):
             return set()
         time.sleep(0.05)
-    return pids & llama_server_pids()
+    return {pid for pid in pids if alive(pid)}
 
 
 @pytest.fixture
@@ -72,12 +83,12 @@ def test_default_model_is_the_local_one_without_a_preference(env: dict[str, str]
 
 @needs_engine
 def test_prompt_streams_an_answer_and_leaves_no_server(env: dict[str, str]) -> None:
-    before = llama_server_pids()
+    before = llama_server_pids(env["LIMINAL_HOME"])
     result = run(["prompt", "-m", "smollm2", "-o", "max_tokens", "24", "Say hello"], env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip(), "no text was streamed"
     assert "Traceback" not in result.stderr
-    assert wait_gone(llama_server_pids() - before) == set()
+    assert wait_gone(llama_server_pids(env["LIMINAL_HOME"]) - before) == set()
 
 
 @needs_engine
@@ -112,7 +123,7 @@ def test_the_engine_ends_with_the_cli_however_it_ends(
     """Ctrl-C, kill, a closed terminal, kill -9: no engine and no temporary file outlive it."""
     temp = tmp_path / "tmp"
     temp.mkdir()
-    before = llama_server_pids()
+    before = llama_server_pids(env["LIMINAL_HOME"])
     process = subprocess.Popen(
         [
             LIMINAL,
@@ -128,7 +139,7 @@ def test_the_engine_ends_with_the_cli_however_it_ends(
     )
     with reaped(process):
         expect_output(process, 1, timeout=120)  # the answer has started streaming
-        started = llama_server_pids() - before
+        started = llama_server_pids(env["LIMINAL_HOME"]) - before
         assert started, "the local engine was not running during the stream"
         for pid in started:  # its key came through a pipe: the command line holds none
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -169,10 +180,11 @@ def test_a_file_that_is_not_gguf_is_an_invalid_request(env: dict[str, str], tmp_
     added = run(["local", "add", str(fake), "--name", "broken"], env)
     assert added.returncode == 0, added.stderr
     assert "broken" in run(["local", "list"], env).stdout
-    before = llama_server_pids()
+    before = llama_server_pids(env["LIMINAL_HOME"])
     message = assert_one_error(run(["prompt", "-m", "broken", "hi"], env), "INVALID_REQUEST", 2)
     assert "is not a GGUF file" in message
-    assert llama_server_pids() - before == set()  # refused before anything started
+    # Refused before anything started.
+    assert llama_server_pids(env["LIMINAL_HOME"]) - before == set()
     removed = run(["local", "remove", "broken"], env)
     assert removed.returncode == 0
     assert "broken" not in run(["local", "list"], env).stdout
@@ -214,12 +226,12 @@ def test_a_taken_port_is_named(env: dict[str, str]) -> None:
 
 
 def test_a_load_timeout_says_how_to_raise_it(env: dict[str, str]) -> None:
-    before = llama_server_pids()
+    before = llama_server_pids(env["LIMINAL_HOME"])
     result = run(["prompt", "hi"], {**env, "LIMINAL_LOCAL_LOAD_TIMEOUT": "0.01"})
     message = assert_one_error(result, "SERVER_ERROR", 5)
     assert "did not load within 0.01 s" in message
     assert "LIMINAL_LOCAL_LOAD_TIMEOUT" in result.stderr.splitlines()[1]
-    assert wait_gone(llama_server_pids() - before) == set()
+    assert wait_gone(llama_server_pids(env["LIMINAL_HOME"]) - before) == set()
 
 
 def test_a_bad_load_timeout_value_is_an_invalid_request(env: dict[str, str]) -> None:
