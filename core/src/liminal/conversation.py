@@ -280,18 +280,13 @@ class Conversation:
     def _counter(self, factor: float) -> Callable[[list[Message]], int]:
         """Tokens of a prompt: a plugin's exact count where it has one, else our estimate
         times ``factor`` (the correction learnt from the provider's own counts)."""
-        import liminal.builtin
-
-        # The core's own fallback answers every call with the raw estimate: leave it out.
-        exact = self.factory.plugins.pm.subset_hook_caller(
-            "liminal_count_tokens", remove_plugins=[liminal.builtin]
-        )
+        plugins = self.factory.plugins
         model = self._model
 
         def count(messages: list[Message]) -> int:
-            counted = exact(model=model, messages=messages)
+            counted = plugins.exact_token_count(model, messages)
             if counted is not None:
-                return int(counted)
+                return counted
             return math.ceil(estimate_tokens(messages) * factor)
 
         return count

@@ -81,12 +81,12 @@ class LlmServiceFactory:
         return self.config.timeouts_for(provider_id, model.id if model else None)
 
     def map_error(self, provider_id: str, error: BaseException) -> LiminalError:
-        mapped = self.plugins.pm.hook.liminal_map_error(provider_id=provider_id, error=error)
+        mapped = self.plugins.map_error(provider_id, error)
         if mapped is None:  # only if the built-in fallback was disabled
             mapped = LiminalError(ErrorCode.UNKNOWN, f"{type(error).__name__}: {error}")
         if mapped.__cause__ is None and mapped is not error:
             mapped.__cause__ = error
-        return mapped  # type: ignore[no-any-return]
+        return mapped
 
     def _report_progress(self, progress: Progress) -> None:
         if self.on_progress is not None:

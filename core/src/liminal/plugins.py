@@ -14,13 +14,19 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
 
 from liminal import hookspecs
 from liminal.registry import ModelRegistry, ProviderRegistry
+
+if TYPE_CHECKING:
+    import click
+
+    from liminal.errors import LiminalError
+    from liminal.types import Message, ModelInfo
 
 __all__ = [
     "DEFAULT_PLUGINS",
@@ -140,6 +146,28 @@ class Plugins:
             except Exception as exc:
                 dist = self._dists.get(impl.plugin_name, (None, None))[0]
                 self._fail(impl.plugin_name, dist, exc)
+
+    # -- the hooks, typed: nothing outside this class calls ``pm.hook`` -----------------------
+
+    def register_commands(self, cli: click.Group) -> None:
+        """Let every plugin add its commands to ``cli`` (a broken one is reported, skipped)."""
+        self._call_each("liminal_register_commands", cli=cli)
+
+    def map_error(self, provider_id: str, error: BaseException) -> LiminalError | None:
+        """The first plugin's mapping of ``error`` (the core's own fallback comes last)."""
+        mapped = self.pm.hook.liminal_map_error(provider_id=provider_id, error=error)
+        return mapped  # type: ignore[no-any-return]
+
+    def exact_token_count(self, model: ModelInfo, messages: list[Message]) -> int | None:
+        """A plugin's exact count of ``messages`` for ``model``; None when none can count
+        (the core's estimate, its own fallback implementation, is left out)."""
+        import liminal.builtin
+
+        caller = self.pm.subset_hook_caller(
+            "liminal_count_tokens", remove_plugins=[liminal.builtin]
+        )
+        counted = caller(model=model, messages=messages)
+        return int(counted) if counted is not None else None
 
     @property
     def providers(self) -> ProviderRegistry:

@@ -37,7 +37,7 @@ class LiminalGroup(click.Group):
         self._plugin_commands_loaded = True
         from liminal.plugins import get_plugins
 
-        get_plugins()._call_each("liminal_register_commands", cli=self)
+        get_plugins().register_commands(self)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugin_commands()
