@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import logging
 from pathlib import Path
 
 import attrs
@@ -72,7 +72,11 @@ def local_models() -> list[LocalModel]:
     try:
         added = list(load_local().models)
     except LiminalError as error:
-        print(f"Warning: {error.message}; its models are skipped ({error.hint})", file=sys.stderr)
+        # Logged, not printed: a library prints nothing (Python shows a warning on stderr
+        # when the program set up no logging, as the CLI does not).
+        logging.getLogger("liminal").warning(
+            "Warning: %s; its models are skipped (%s)", error.message, error.hint
+        )
         added = []
     return [BUNDLED, *(m for m in added if m.name != BUNDLED.name)]
 

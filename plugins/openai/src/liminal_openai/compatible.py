@@ -7,7 +7,7 @@ env var that holds its key: the OpenAI key is never sent to such a server.
 
 from __future__ import annotations
 
-import sys
+import logging
 from pathlib import Path
 
 import attrs
@@ -79,5 +79,9 @@ def load_compatible_models() -> list[ModelInfo]:
     try:
         return [m.to_model_info() for m in load_compatible().models]
     except LiminalError as error:
-        print(f"Warning: {error.message}; its models are skipped ({error.hint})", file=sys.stderr)
+        # Logged, not printed: a library prints nothing (Python shows a warning on stderr
+        # when the program set up no logging, as the CLI does not).
+        logging.getLogger("liminal").warning(
+            "Warning: %s; its models are skipped (%s)", error.message, error.hint
+        )
         return []
