@@ -18,6 +18,8 @@ TEST_DEPS = (
     "llmock>=0.2,<0.3",
     "httpx2>=2",
     "hatchling>=1.25",
+    # Drives the Debian chromium (/usr/bin/chromium); `playwright install` is never run.
+    "playwright>=1.45",
 )
 #: Providers whose line+branch coverage the tests session enforces.
 COVERED = {"liminal_openai": 90, "liminal_anthropic": 90}

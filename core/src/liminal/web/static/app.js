@@ -1,0 +1,194 @@
+// Wiring: the selector, the chat log, the composer and the sidebar.
+import * as api from "./api.js";
+import { ChatLog } from "./chat.js";
+import { ModelSelector } from "./models.js";
+
+const $ = (id) => document.getElementById(id);
+const log = new ChatLog($("log"));
+const input = $("message");
+const sendButton = $("send");
+const stopButton = $("stop");
+const progress = $("progress");
+
+const state = { cid: null, turn: null, streaming: false, stopAsked: false };
+
+const selector = new ModelSelector($("model"), $("model-filter"), $("model-note"), choose);
+
+async function choose(model) {
+  try {
+    const result = await api.selectModel(model, state.cid);
+    selector.show(result.model);
+    if (result.switched) log.notice(result.switched);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+function showError(error) {
+  log.error(error instanceof api.ApiError ? error
+    : { code: "UNKNOWN", message: String(error.message || error), hint: null });
+}
+
+function options() {
+  const chosen = {};
+  const temperature = $("opt-temperature").value;
+  const maxTokens = $("opt-max-tokens").value;
+  if (temperature !== "") chosen.temperature = Number(temperature);
+  if (maxTokens !== "") chosen.max_tokens = Number(maxTokens);
+  return chosen;
+}
+
+function setStreaming(on) {
+  state.streaming = on;
+  sendButton.disabled = on;
+  stopButton.disabled = !on;
+  if (!on) {
+    state.turn = null;
+    state.stopAsked = false;
+    progress.textContent = "";
+  }
+}
+
+function setConversation(cid) {
+  state.cid = cid;
+  history.replaceState(null, "", cid ? `#c=${cid}` : location.pathname);
+}
+
+async function send() {
+  const text = input.value.trim();
+  if (!text || state.streaming) return;
+  const model = selector.current;
+  if (!model) {
+    log.error({ code: "MODEL_NOT_FOUND", message: "no model chosen", hint: "pick one under Model" });
+    return;
+  }
+  input.value = "";
+  log.user(text);
+  const answer = log.assistant(model);
+  setStreaming(true);
+  performance.clearMarks();
+  performance.mark("liminal-send");
+  let ended = false;
+  try {
+    await api.chat({ text, model, cid: state.cid, options: options() }, (name, data) => {
+      if (name === "start") {
+        state.turn = data.turn;
+        if (state.stopAsked) stop();
+      } else if (name === "delta") {
+        if (!answer.text) performance.mark("liminal-first-token");
+        progress.textContent = "";
+        answer.append(data.text);
+      } else if (name === "progress") {
+        progress.textContent = data.text;
+      } else if (name === "notice") {
+        log.notice(data.text);
+      } else if (name === "done" || name === "stopped") {
+        ended = true;
+        if (data.cid) setConversation(data.cid);
+        answer.finish(name === "done" ? "complete" : "interrupted", data.model);
+      } else if (name === "error") {
+        ended = true;
+        if (data.cid) setConversation(data.cid);
+        if (data.partial) answer.finish("interrupted");
+        else answer.element.remove();
+        log.error(data);
+      }
+    });
+  } catch (error) {
+    if (!ended) answer.element.remove();
+    showError(error);
+  } finally {
+    setStreaming(false);
+    refreshConversations();
+  }
+}
+
+async function stop() {
+  if (!state.streaming) return;
+  if (!state.turn) {
+    state.stopAsked = true; // the answer has no id yet: stop it as soon as it has
+    return;
+  }
+  try {
+    await api.stopTurn(state.turn);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function refreshConversations() {
+  let conversations;
+  try {
+    conversations = await api.listConversations();
+  } catch (error) {
+    showError(error);
+    return;
+  }
+  const list = $("conversations");
+  list.replaceChildren();
+  for (const c of conversations) {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "conversation";
+    button.dataset.cid = c.id;
+    button.textContent = c.title || "(empty)";
+    button.title = `${c.messages} messages · ${new Date(c.updated * 1000).toLocaleString()}`;
+    if (c.id === state.cid) button.setAttribute("aria-current", "true");
+    button.addEventListener("click", () => openConversation(c.id));
+    item.append(button);
+    list.append(item);
+  }
+}
+
+async function openConversation(cid) {
+  if (state.streaming) return;
+  try {
+    const conversation = await api.getConversation(cid);
+    setConversation(conversation.id);
+    log.load(conversation.messages);
+    if (conversation.model) selector.show(conversation.model);
+  } catch (error) {
+    showError(error);
+  }
+  refreshConversations();
+}
+
+function newChat() {
+  if (state.streaming) return;
+  setConversation(null);
+  log.clear();
+  refreshConversations();
+  input.focus();
+}
+
+$("composer").addEventListener("submit", (event) => {
+  event.preventDefault();
+  send();
+});
+input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    send();
+  }
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") stop();
+});
+stopButton.addEventListener("click", stop);
+$("new-chat").addEventListener("click", newChat);
+
+async function start() {
+  try {
+    selector.render(await api.getModels());
+  } catch (error) {
+    showError(error);
+  }
+  const match = location.hash.match(/^#c=([\w-]+)$/);
+  if (match) await openConversation(match[1]);
+  else refreshConversations();
+  document.body.dataset.ready = "true";
+  input.focus();
+}
+
+start();
