@@ -63,6 +63,7 @@ async function send() {
     return;
   }
   input.value = "";
+  input.focus(); // after a click on Send too: the next message, or Escape, goes here
   log.user(text);
   const answer = log.assistant(model);
   setStreaming(true);
