@@ -67,12 +67,16 @@ async function send() {
   log.user(text);
   const answer = log.assistant(model);
   setStreaming(true);
-  performance.clearMarks();
+  // Time to first token as a person sees it, for benchmarks/webui.py.
+  performance.clearMarks("liminal-send");
+  performance.clearMarks("liminal-start");
+  performance.clearMarks("liminal-first-token");
   performance.mark("liminal-send");
   let ended = false;
   try {
     await api.chat({ text, model, cid: state.cid, options: options() }, (name, data) => {
       if (name === "start") {
+        performance.mark("liminal-start");
         state.turn = data.turn;
         if (state.stopAsked) stop();
       } else if (name === "delta") {
@@ -189,6 +193,7 @@ async function start() {
   if (match) await openConversation(match[1]);
   else refreshConversations();
   document.body.dataset.ready = "true";
+  performance.mark("liminal-ready"); // the page is usable: benchmarks/webui.py reads it
   input.focus();
 }
 
