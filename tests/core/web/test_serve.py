@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from liminal.web.serve import allowed_hosts, is_loopback
+from procs import expect_output, reaped
 from uiserver import LIMINAL, UiServer, clean_env
 
 
@@ -74,3 +77,34 @@ def test_the_default_is_loopback_and_a_free_port(server: UiServer) -> None:
     assert server.host == "127.0.0.1"
     assert server.port > 0
     assert len(server.token) >= 40
+
+
+def test_it_opens_the_browser_on_the_printed_url_and_ctrl_c_stops_it(tmp_path: Path) -> None:
+    opened = tmp_path / "opened"
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
+    browser.chmod(0o755)
+    process = subprocess.Popen(
+        [LIMINAL, "ui"],
+        env=clean_env(tmp_path, BROWSER=str(browser)),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with reaped(process):
+        line = expect_output(process, 1, timeout=60)
+        while "\n" not in line:
+            line += expect_output(process, 1, timeout=60)
+        url = line.splitlines()[0].removeprefix("Liminal UI: ")
+        assert url.startswith("http://127.0.0.1:")
+        assert "?token=" in url
+        deadline = time.monotonic() + 30
+        while not (opened.exists() and opened.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert opened.read_text().strip() == url
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 130  # Ctrl-C, as for every command, after a clean shutdown
+    assert "Traceback" not in err
+    assert "Warning" not in err

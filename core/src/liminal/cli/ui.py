@@ -42,13 +42,17 @@ def ui(
 
     def announce(url: str) -> None:
         click.echo(f"Liminal UI: {url}")
+        if not no_browser:
+            import webbrowser
+
+            if not webbrowser.open(url):
+                click.echo("(no browser found: open the URL above yourself)", err=True)
         click.echo("Press Ctrl-C to stop.", err=True)
 
     serve(
         host=host,
         port=port,
         allow_remote=allow_remote,
-        open_browser=not no_browser,
         parameters=parameters_from(options),
         announce=announce,
     )

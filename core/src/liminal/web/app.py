@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -231,13 +231,17 @@ def create_app(
     factory: LlmServiceFactory | None = None,
     store: ConversationStore | None = None,
     parameters: Mapping[str, Any] | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> Starlette:
-    """The app without the guard (:func:`liminal.web.serve.guarded_app` adds it)."""
+    """The app without the guard (:func:`liminal.web.serve.guarded_app` adds it).
+    ``on_ready`` runs once the server has started (its Ctrl-C handling included)."""
     factory = factory or LlmServiceFactory(on_retry=report_retry, on_progress=report_progress)
     web = WebApp(factory, store or ConversationStore(), parameters or {})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if on_ready is not None:
+            on_ready()
         try:
             yield
         finally:  # SDK clients and the local engine end with the loop that made them

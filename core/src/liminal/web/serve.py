@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import socket
-import webbrowser
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -67,11 +66,11 @@ def serve(
     host: str,
     port: int,
     allow_remote: bool,
-    open_browser: bool,
     parameters: Mapping[str, Any],
     announce: Callable[[str], None],
 ) -> None:
-    """Run until Ctrl-C. ``announce`` receives the URL (with its token) once listening."""
+    """Run until Ctrl-C. ``announce`` receives the URL (with its token) once listening, so
+    a browser opened then finds the server."""
     if not is_loopback(host) and not allow_remote:
         raise LiminalError(
             ErrorCode.INVALID_REQUEST,
@@ -83,13 +82,14 @@ def serve(
 
     from liminal.web.app import create_app
 
-    app = create_app(parameters=parameters)
     sock = bind(host, port)
     port = sock.getsockname()[1]
     token = secrets.token_urlsafe(32)
     shown = "127.0.0.1" if host in _WILDCARDS else host.strip("[]")
     shown = f"[{shown}]" if ":" in shown else shown
     url = f"http://{shown}:{port}/?{TOKEN_PARAM}={token}"
+    # Announced from the app's start-up: listening, and Ctrl-C already means "shut down".
+    app = create_app(parameters=parameters, on_ready=lambda: announce(url))
     config = uvicorn.Config(
         guarded_app(app, host=host, port=port, token=token),
         log_level="warning",
@@ -97,7 +97,4 @@ def serve(
         timeout_graceful_shutdown=3,
         lifespan="on",
     )
-    announce(url)
-    if open_browser:
-        webbrowser.open(url)
     uvicorn.Server(config).run(sockets=[sock])

@@ -159,12 +159,19 @@ async function openConversation(cid) {
   refreshConversations();
 }
 
-function newChat() {
+async function newChat() {
   if (state.streaming) return;
   setConversation(null);
   log.clear();
-  refreshConversations();
   input.focus();
+  refreshConversations();
+  // A new chat starts on the stored selection (a conversation opened before may have shown
+  // its own model), with key availability as it is now.
+  try {
+    selector.render(await api.getModels());
+  } catch (error) {
+    showError(error);
+  }
 }
 
 $("composer").addEventListener("submit", (event) => {

@@ -10,6 +10,7 @@ export class ModelSelector {
     this.note = note;
     this.onChoose = onChoose;
     this.models = new Map();
+    this.filterBox = filter;
     filter.addEventListener("input", () => this.filter(filter.value));
     root.addEventListener("change", (event) => {
       if (event.target.name === "model") this.onChoose(event.target.value);
@@ -18,6 +19,7 @@ export class ModelSelector {
 
   render(data) {
     this.root.replaceChildren();
+    this.models.clear();
     for (const group of data.groups) {
       const box = document.createElement("div");
       box.className = "provider";
@@ -33,6 +35,7 @@ export class ModelSelector {
       this.root.append(box);
     }
     if (data.selected) this.show(data.selected);
+    this.filter(this.filterBox.value);
   }
 
   option(model) {
