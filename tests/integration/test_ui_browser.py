@@ -299,3 +299,32 @@ def test_a_keyless_provider_shows_its_error_and_hint(
     expect(page.locator("article.assistant")).to_have_count(0)
     expect(page.get_by_role("button", name="Send")).to_be_enabled()
     page.screenshot(path=shots / "ui-error.png")
+
+
+def test_a_server_killed_mid_answer_is_reported_and_the_text_kept(
+    context: BrowserContext, home: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    with ui_server(clean_env(home), *SERVER_OPTIONS) as server:
+        page = open_ui(context, server)
+        page.get_by_text("Options").click()
+        page.get_by_label("Max tokens").fill("400")
+        send(page, "Tell a long story about dragons.")
+        expect(answer(page).locator(".text")).to_have_text(
+            re.compile(r"\S.{20}"), timeout=FIRST_ANSWER
+        )
+        server.process.kill()
+        server.process.wait(timeout=30)
+        last = finished(page, "interrupted")
+        alert = page.get_by_role("alert")
+        expect(alert.locator(".code")).to_have_text("STREAM_INTERRUPTED")
+        expect(alert.locator(".hint")).to_contain_text("still running")
+        shown = last.locator(".text").inner_text()
+        cid = cid_of(page) if "#c=" in page.url else None
+    listed = json.loads(liminal(home, "conversations", "list", "--json").stdout)
+    assert cid is None or listed[0]["id"] == cid
+    messages = stored(home, listed[0]["id"])
+    assert messages[-1]["status"] == "interrupted"  # its writer is gone
+    assert messages[-1]["content"]
+    assert shown.startswith(messages[-1]["content"][:10])

@@ -24,8 +24,12 @@ async function choose(model) {
   }
 }
 
+const UNREACHABLE = "check that `liminal ui` is still running; what arrived is stored";
+
 function showError(error) {
-  log.error(error instanceof api.ApiError ? error
+  // fetch() and stream reads fail with a TypeError when the server cannot be reached.
+  log.error(error instanceof api.ApiError ? error : error instanceof TypeError
+    ? { code: "NETWORK", message: `cannot reach liminal ui (${error.message})`, hint: UNREACHABLE }
     : { code: "UNKNOWN", message: String(error.message || error), hint: null });
 }
 
@@ -99,13 +103,32 @@ async function send() {
         log.error(data);
       }
     });
+    if (!ended) {
+      // The connection closed without a last event: `liminal ui` stopped, or a proxy cut it.
+      answer.finish("interrupted");
+      log.error(interrupted());
+    }
   } catch (error) {
-    if (!ended) answer.element.remove();
-    showError(error);
+    if (ended) showError(error);
+    else if (state.turn && !(error instanceof api.ApiError)) {
+      answer.finish("interrupted"); // the answer had begun: the stream broke
+      log.error(interrupted());
+    } else {
+      answer.element.remove();
+      showError(error);
+    }
   } finally {
     setStreaming(false);
     refreshConversations();
   }
+}
+
+function interrupted() {
+  return {
+    code: "STREAM_INTERRUPTED",
+    message: "the connection to liminal ui ended before the answer did",
+    hint: UNREACHABLE,
+  };
 }
 
 async function stop() {
@@ -126,7 +149,7 @@ async function refreshConversations() {
   try {
     conversations = await api.listConversations();
   } catch (error) {
-    showError(error);
+    if (error instanceof api.ApiError) showError(error); // unreachable: said already
     return;
   }
   const list = $("conversations");
