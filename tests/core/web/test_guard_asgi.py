@@ -133,3 +133,10 @@ def test_lifespan_passes_through(local: Guard) -> None:
         Guard(app, token=TOKEN, hosts=[], cookie="c")({"type": "lifespan"}, nothing, ignore)
     )
     assert seen == ["lifespan"]
+
+
+@pytest.mark.parametrize("token", ["é" * 43, "%C3%A9", ""])
+def test_a_token_that_is_not_ascii_is_refused_not_a_crash(local: Guard, token: str) -> None:
+    headers = {"Host": "127.0.0.1:8000", "Cookie": f"liminal_ui_8000={token}"}
+    assert call(local, headers=headers)[0] == 403
+    assert call(local, path="/", query=f"token={token}", headers=headers)[0] == 403

@@ -78,7 +78,10 @@ class Guard:
         await self.app(scope, receive, send)
 
     def _valid(self, candidate: str | None) -> bool:
-        return candidate is not None and hmac.compare_digest(candidate, self.token)
+        # As bytes: compare_digest refuses str that is not ASCII, and anyone can send that.
+        return candidate is not None and hmac.compare_digest(
+            candidate.encode(), self.token.encode()
+        )
 
     async def _swap_for_cookie(self, scope: Scope, query: dict[str, str], send: Send) -> None:
         """Set the cookie and send the browser to the same URL without the token, so it
