@@ -173,10 +173,20 @@ def test_switching_model_keeps_the_history(
         page.get_by_role("radio", name="smollm2", exact=True).check()
         send(page, "My name is Ada.")
         expect(finished(page)).to_have_attribute("data-model", "smollm2")
-        page.get_by_role("radio", name="smollm2-copy").check()
+        # Arrow keys move the choice (a switch at each step); one line tells the last one.
+        page.get_by_role("radio", name="smollm2", exact=True).focus()
+        page.keyboard.press("ArrowDown")
+        expect(page.get_by_role("radio", name="smollm2-copy")).to_be_checked()
         expect(page.locator(".notice").last).to_have_text(
             "Switched to smollm2-copy; 2 messages kept."
         )
+        page.keyboard.press("ArrowUp")
+        expect(page.locator(".notice").last).to_have_text("Switched to smollm2; 2 messages kept.")
+        page.keyboard.press("ArrowDown")
+        expect(page.locator(".notice").last).to_have_text(
+            "Switched to smollm2-copy; 2 messages kept."
+        )
+        expect(page.locator(".notice", has_text="Switched")).to_have_count(1)
         assert liminal(home, "models", "default").stdout.strip() == "smollm2-copy"
         send(page, "What is my name?")
         expect(finished(page)).to_have_attribute("data-model", "smollm2-copy")

@@ -14,11 +14,18 @@ const state = { cid: null, turn: null, streaming: false, stopAsked: false };
 
 const selector = new ModelSelector($("model"), $("model-filter"), $("model-note"), choose);
 
-async function choose(model) {
+// One selection at a time, in order: arrowing through the models must end on the last one.
+let choosing = Promise.resolve();
+
+function choose(model) {
+  choosing = choosing.then(() => select(model));
+}
+
+async function select(model) {
   try {
     const result = await api.selectModel(model, state.cid);
     selector.show(result.model);
-    if (result.switched) log.notice(result.switched);
+    if (result.switched) log.notice(result.switched, "switch");
   } catch (error) {
     showError(error);
   }

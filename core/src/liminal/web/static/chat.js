@@ -39,9 +39,17 @@ export class ChatLog {
     };
   }
 
-  notice(text) {
+  // `kind` "switch": a switch right after another replaces its line (arrowing through the
+  // models switches at each step; only the last one matters).
+  notice(text, kind = "") {
+    const last = this.root.lastElementChild;
+    if (kind && last && last.classList.contains("notice") && last.dataset.kind === kind) {
+      last.textContent = text;
+      return last;
+    }
     const element = document.createElement("p");
     element.className = "notice";
+    element.dataset.kind = kind;
     element.setAttribute("role", "status");
     element.textContent = text;
     return this.add(element);
