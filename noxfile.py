@@ -19,6 +19,8 @@ TEST_DEPS = (
     "llmock>=0.2,<0.3",
     "httpx2>=2",
     "hatchling>=1.25",
+    # Drives the Debian chromium (/usr/bin/chromium); `playwright install` is never run.
+    "playwright>=1.45",
 )
 #: Linters pinned: a new release that reads the code differently must not turn CI red.
 RUFF = "ruff==0.17.6"
@@ -84,9 +86,9 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Benchmarks: start-up, streaming overhead, concurrency (figures for docs/performance.md)."""
+    """Benchmarks: start-up, streaming, concurrency, engine, web UI (docs/performance.md)."""
     install_liminal(session)
-    session.install("llmock>=0.2,<0.3", "httpx2>=2")
+    session.install("llmock>=0.2,<0.3", "httpx2>=2", "playwright>=1.45")
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 

@@ -13,6 +13,8 @@ __all__ = ["Results", "document", "summary"]
 STARTUP_RATIO = 1.5
 THROUGHPUT_DROP_PCT = 3.0
 TTFT_ADDED_MS = 1.0
+#: What `liminal ui` may add to the time to first token, over the CLI's own turn.
+UI_TTFT_ADDED_MS = 50.0
 #: Memory per stream is "flat" when the largest KiB/stream is within this factor of the least.
 FLAT_SPREAD = 1.25
 
@@ -28,6 +30,7 @@ class Results:
     mock: Any = None
     concurrency: Any = None
     engine: Any = None
+    ui: Any = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -137,6 +140,19 @@ def _budget_rows(r: Results) -> list[list[str]]:
                 f"max/min ≤ {FLAT_SPREAD}",
                 f"{per} KiB/stream (max/min {c.spread:.2f})",
                 _ok(c.spread <= FLAT_SPREAD),
+            ]
+        )
+    u = r.ui
+    if u is not None:
+        low, high = u.interval()
+        rows.append(
+            [
+                "time to first token added by `liminal ui` (browser vs the CLI's turn)",
+                f"≤ {UI_TTFT_ADDED_MS:g} ms",
+                f"{u.added_ms:+.1f} ms (95 %: {low:+.1f} … {high:+.1f} ms)",
+                _ok(high <= UI_TTFT_ADDED_MS)
+                if high <= UI_TTFT_ADDED_MS or low > UI_TTFT_ADDED_MS
+                else _ok(u.added_ms <= UI_TTFT_ADDED_MS) + " (the interval straddles it)",
             ]
         )
     return rows
@@ -411,6 +427,46 @@ def _engine(results: list[Any]) -> str:
     )
 
 
+def _ui(u) -> str:
+    def row(label: str, values: list[float]) -> list[str]:
+        q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
+        return [
+            label,
+            str(len(values)),
+            f"{statistics.median(values):.1f}",
+            f"{q[0]:.1f}–{q[2]:.1f}",
+        ]
+
+    low, high = u.interval()
+    return "\n\n".join(
+        [
+            "## 5. The web UI",
+            "`liminal ui` in its own process; headless Chromium (Debian's `/usr/bin/chromium`, "
+            "driven by Playwright) on 127.0.0.1. *Page usable*: from navigation start until "
+            "the page has its models and conversations and marks itself ready "
+            "(`performance.mark`), after 3 warm-up loads. *First token in the browser*: from "
+            "the Enter key's handler to the first text in the DOM, a new chat each time. *The "
+            "CLI's turn*: `Conversation.stream` in the benchmark's process with the CLI's "
+            "file store, from the call to the first `TextDelta` (what `liminal prompt` and "
+            "`liminal chat` run, without starting a process and an engine). Same model "
+            "(smollm2), prompt, temperature 0, seed 1, `max_tokens` 16; each side has its own "
+            "warm engine; alternating pairs after 3 warm-up turns each.",
+            _table(
+                ["measure", "runs", "median (ms)", "IQR (ms)"],
+                [
+                    row("page usable", u.loads),
+                    row("DOMContentLoaded", u.dom_loaded),
+                    row("first token in the browser", u.browser_ttft),
+                    row("… of which Send to the `start` event", u.browser_start),
+                    row("first token, the CLI's turn", u.cli_ttft),
+                ],
+            ),
+            f"Added by the UI (median of the pairs' differences): **{u.added_ms:+.1f} ms** "
+            f"(95 % bootstrap {low:+.1f} … {high:+.1f} ms; budget ≤ {UI_TTFT_ADDED_MS:g} ms).",
+        ]
+    )
+
+
 def document(r: Results) -> str:
     machine = _table(["", ""], [[k, v] for k, v in r.machine.items()])
     parts = [
@@ -436,6 +492,8 @@ def document(r: Results) -> str:
         parts.append(_concurrency(r.concurrency))
     if r.engine is not None:
         parts.append(_engine(r.engine))
+    if r.ui is not None:
+        parts.append(_ui(r.ui))
     parts += [
         "## Reproducing",
         "    nox -s bench                  # print the figures\n"

@@ -1,7 +1,8 @@
 """Liminal's benchmarks: start-up, streaming overhead, concurrency, the local engine.
 
-    python benchmarks/run.py [--write] [--only startup,overhead,mock,llama,concurrency,engine]
+    python benchmarks/run.py [--write] [--only startup,overhead,mock,llama,concurrency,engine,ui]
 
+``ui`` needs /usr/bin/chromium (Debian's ``chromium``) and the ``playwright`` package.
 Prints the report as Markdown (progress goes to stderr); ``--write`` also rewrites
 docs/performance.md. Everything talks to 127.0.0.1 only and stops by itself; the defaults
 take one to two minutes on two cores.
@@ -26,9 +27,10 @@ import machine  # noqa: E402
 import overhead  # noqa: E402
 import startup  # noqa: E402
 import streaming  # noqa: E402
+import webui  # noqa: E402
 from report import Results, document  # noqa: E402
 
-BENCHMARKS = ("startup", "overhead", "mock", "llama", "concurrency", "engine")
+BENCHMARKS = ("startup", "overhead", "mock", "llama", "concurrency", "engine", "ui")
 DEFAULT_OUTPUT = HERE.parent / "docs" / "performance.md"
 
 
@@ -89,6 +91,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--levels", type=_levels, default=(50, 100, 250, 500), help="concurrent stream counts"
     )
+    parser.add_argument(
+        "--ui-pairs", type=_positive, default=20, help="browser/CLI first-token pairs"
+    )
+    parser.add_argument("--ui-loads", type=_positive, default=10, help="page loads")
     return parser.parse_args(argv)
 
 
@@ -119,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "concurrency": lambda: concurrency.run(args.levels, log=_log),
         "engine": lambda: engine.run(args.engine_runs, log=_log),
+        "ui": lambda: webui.run(args.ui_pairs, args.ui_loads, log=_log),
     }
     failed = False
     for name in BENCHMARKS:

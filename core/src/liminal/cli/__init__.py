@@ -23,6 +23,7 @@ _BUILTIN_COMMANDS = {
     "models": "liminal.cli.models:models",
     "plugins": "liminal.cli.plugins_cmd:plugins",
     "prompt": "liminal.cli.prompt:prompt",
+    "ui": "liminal.cli.ui:ui",
 }
 
 
