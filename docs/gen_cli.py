@@ -1,7 +1,8 @@
 """Writes docs/cli.md from the commands' own ``--help``, so the reference cannot drift.
 
 Run ``python docs/gen_cli.py`` after changing a command (with every plugin installed);
-tests/docs/test_cli_page.py fails while docs/cli.md differs from what this prints.
+tests/docs/test_cli_page.py fails while docs/cli.md differs from what
+``python docs/gen_cli.py --stdout`` prints.
 """
 
 from __future__ import annotations
@@ -57,5 +58,8 @@ def render() -> str:
 
 
 if __name__ == "__main__":
-    PAGE.write_text(render(), encoding="utf-8")
-    sys.stdout.write(f"wrote {PAGE}\n")
+    if sys.argv[1:] == ["--stdout"]:  # what the test compares with the page
+        sys.stdout.write(render())
+    else:
+        PAGE.write_text(render(), encoding="utf-8")
+        sys.stdout.write(f"wrote {PAGE}\n")
