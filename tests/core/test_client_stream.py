@@ -158,6 +158,20 @@ async def test_idle_timeout_before_the_first_chunk_is_timeout_naming_idle() -> N
     assert error.code is ErrorCode.TIMEOUT
     assert "idle" in error.message
     assert service.closed == 1
+    # --timeout sets only the total: the hint says where the idle limit is raised.
+    assert error.hint is not None
+    assert '"idle": 120' in error.hint
+    assert "config.json" in error.hint
+    assert "--timeout" not in error.hint
+
+
+async def test_total_deadline_before_the_first_chunk_hints_at_timeout_option() -> None:
+    h = harness(FakeService([Stall(5.0), *OK]), policy=RetryPolicy(max_attempts=1))
+    error = await failure(h.managed.stream(request(timeout=0.05)), [])
+    assert error.code is ErrorCode.TIMEOUT
+    assert "total deadline" in error.message
+    assert error.hint is not None
+    assert "--timeout" in error.hint
 
 
 async def test_idle_timeout_before_the_first_chunk_is_retried() -> None:

@@ -363,9 +363,18 @@ class ManagedService:
     def _timeout(self, model: ModelInfo, *, tripped_total: bool, idle: float) -> LiminalError:
         if tripped_total:
             message = f"{self.provider.display_name} did not finish within the total deadline"
+            hint = "raise the total deadline with --timeout, or try again"
         else:
             message = f"no data from {self.provider.display_name} for {idle:g} s (idle timeout)"
-        return LiminalError(ErrorCode.TIMEOUT, message, provider=self.provider.id, model=model.id)
+            # --timeout sets the total only: an idle limit is raised in config.json.
+            hint = (
+                "raise the idle limit in config.json, e.g. "
+                f'{{"timeouts": {{"{self.provider.id}": {{"idle": {max(idle * 2, 120):g}}}}}}}, '
+                "or try again"
+            )
+        return LiminalError(
+            ErrorCode.TIMEOUT, message, hint=hint, provider=self.provider.id, model=model.id
+        )
 
     def _interrupted(self, error: LiminalError, partial: str) -> LiminalError:
         if error.code in _BROKEN_STREAM:

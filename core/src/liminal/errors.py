@@ -77,7 +77,10 @@ _DEFAULT_HINTS: dict[ErrorCode, str] = {
     ErrorCode.RATE_LIMITED: "wait and try again, or add another key with `liminal keys add`",
     ErrorCode.OVERLOADED: "the provider is overloaded; try again shortly or use another model",
     ErrorCode.SERVER_ERROR: "the provider failed; try again shortly or use another model",
-    ErrorCode.TIMEOUT: "raise the limit with --timeout, or try again",
+    ErrorCode.TIMEOUT: (
+        "try again; to wait longer, raise the total with --timeout or the connect and idle"
+        " limits under `timeouts` in config.json"
+    ),
     ErrorCode.NETWORK: "check the network connection and the provider's base URL",
     ErrorCode.STREAM_INTERRUPTED: "the answer was cut off; what arrived was kept",
     ErrorCode.CONTEXT_LENGTH_EXCEEDED: (
