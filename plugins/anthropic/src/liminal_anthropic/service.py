@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -17,10 +18,11 @@ from liminal import (
     Usage,
 )
 from liminal.service import ClientPool, ServiceContext
+from liminal.sse import SseDecoder
 from liminal.streaming import (
     check_event_stream,
     ended_early,
-    guard_malformed,
+    malformed,
     not_an_api_answer,
 )
 from liminal_anthropic.params import message_arguments
@@ -47,11 +49,26 @@ def map_stop_reason(raw: str | None) -> FinishReason:
 
 
 def _input_tokens(usage: Any) -> int:
-    """Input tokens including the cached part, which the API counts apart."""
+    """Input tokens including the cached part, which the API counts apart (``usage``: the
+    SDK's object or the JSON object)."""
+    get = usage.get if isinstance(usage, dict) else lambda name: getattr(usage, name, None)
     return sum(
-        getattr(usage, name, None) or 0
+        get(name) or 0
         for name in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
     )
+
+
+def _error_event(
+    client: anthropic.AsyncAnthropic, data: str, response: httpx2.Response
+) -> anthropic.APIStatusError:
+    """The SDK's error for an ``error`` event inside a 200 stream, as the SDK raises it."""
+    body: object = data
+    try:
+        body = json.loads(data)
+        message = f"{body}"
+    except Exception:
+        message = data or f"Error code: {response.status_code}"
+    return client._make_status_error(message, body=body, response=response)
 
 
 class AnthropicService:
@@ -85,7 +102,10 @@ class AnthropicService:
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         model = self.context.model_info(request.model)
         client = await self._keyed(model.id)
+        # The SDK builds and sends the request and raises its HTTP errors; the body is parsed
+        # here, one json.loads per event, without the SDK's pydantic events.
         stream = await client.messages.create(**message_arguments(model, request), stream=True)
+        response = stream.response
         provider = self.context.provider.id
         input_tokens = output_tokens = 0
         stop_reason: str | None = None
@@ -93,29 +113,49 @@ class AnthropicService:
         received: list[str] = []
         try:
             check_event_stream(
-                stream.response.headers,
+                response.headers,
                 provider=provider,
                 base_url_var=self.context.provider.base_url_env_var,
             )
-            async for event in guard_malformed(stream, provider=provider):
-                kind = event.type
-                if kind == "content_block_delta":
-                    text = getattr(event.delta, "text", None)
-                    if text:
-                        received.append(text)
-                        yield TextDelta(text)
-                elif kind == "message_start":
-                    input_tokens = _input_tokens(event.message.usage)
-                elif kind == "message_delta":
-                    stop_reason = event.delta.stop_reason or stop_reason
-                    # Cumulative counts; when the input side is here too, it is the final one.
-                    input_tokens = _input_tokens(event.usage) or input_tokens
-                    output_tokens = event.usage.output_tokens or output_tokens
-                elif kind == "message_stop":
-                    stopped = True
-                    break
+            decoder = SseDecoder()
+            try:
+                async for raw in response.aiter_bytes():
+                    for name, data in decoder.feed(raw):
+                        if name is None or name == "ping":
+                            continue
+                        if name == "error":
+                            raise _error_event(client, data, response)
+                        if not data:
+                            continue
+                        event = json.loads(data)
+                        if not isinstance(event, dict):
+                            raise malformed(provider, ValueError(data))
+                        kind = event.get("type")
+                        if kind == "content_block_delta":
+                            text = event["delta"].get("text")
+                            if text:
+                                received.append(text)
+                                yield TextDelta(text)
+                        elif kind == "message_start":
+                            input_tokens = _input_tokens(event["message"]["usage"])
+                        elif kind == "message_delta":
+                            stop_reason = event["delta"].get("stop_reason") or stop_reason
+                            # Cumulative counts; when the input side is here too, it is the
+                            # final one.
+                            usage = event["usage"]
+                            input_tokens = _input_tokens(usage) or input_tokens
+                            output_tokens = usage.get("output_tokens") or output_tokens
+                        elif kind == "message_stop":
+                            stopped = True
+                            break
+                    if stopped:
+                        break
+                else:
+                    decoder.finish()
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise malformed(provider, exc) from exc
         finally:
-            await stream.close()
+            await response.aclose()
         if not stopped:
             raise ended_early(provider, model.id, received, "message_stop")
         yield Usage(input_tokens, output_tokens)
