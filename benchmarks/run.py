@@ -1,6 +1,7 @@
 """Liminal's benchmarks: start-up, streaming overhead, concurrency, the local engine.
 
-    python benchmarks/run.py [--write] [--only startup,overhead,mock,llama,concurrency,engine]
+    python benchmarks/run.py [--write]
+        [--only startup,overhead,mock,anthropic,llama,concurrency,engine]
 
 Prints the report as Markdown (progress goes to stderr); ``--write`` also rewrites
 docs/performance.md. Everything talks to 127.0.0.1 only and stops by itself; the defaults
@@ -28,7 +29,7 @@ import startup  # noqa: E402
 import streaming  # noqa: E402
 from report import Results, document  # noqa: E402
 
-BENCHMARKS = ("startup", "overhead", "mock", "llama", "concurrency", "engine")
+BENCHMARKS = ("startup", "overhead", "mock", "anthropic", "llama", "concurrency", "engine")
 DEFAULT_OUTPUT = HERE.parent / "docs" / "performance.md"
 
 
@@ -112,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         "startup": lambda: startup.run(args.runs, log=_log),
         "overhead": lambda: overhead.run(args.chunks, log=_log),
         "mock": lambda: streaming.run_mock(
+            args.mock_pairs, args.mock_chunks, args.first_pairs, log=_log
+        ),
+        "anthropic": lambda: streaming.run_mock_anthropic(
             args.mock_pairs, args.mock_chunks, args.first_pairs, log=_log
         ),
         "llama": lambda: streaming.run_llama(
