@@ -21,6 +21,7 @@ from liminal.service import ClientPool, ServiceContext
 from liminal.sse import SseDecoder
 from liminal.streaming import (
     check_event_stream,
+    drain,
     ended_early,
     malformed,
     not_an_api_answer,
@@ -42,6 +43,10 @@ _STOP_REASONS = {
     "refusal": FinishReason.REFUSAL,
     "model_context_window_exceeded": FinishReason.CONTEXT_WINDOW,
 }
+
+
+#: Keyed copies of the shared clients kept at most (a pool rarely holds more keys).
+_KEYED_CLIENTS = 16
 
 
 def map_stop_reason(raw: str | None) -> FinishReason:
@@ -78,6 +83,10 @@ class AnthropicService:
         self.context = context
         self._http_client = http_client
         self._clients = ClientPool(self._build)
+        # (shared client, key) -> its copy with that key: a copy per request would also
+        # resolve the SDK's platform headers again in a worker thread (~1 ms of CPU).
+        self._keyed_clients: dict[tuple[anthropic.AsyncAnthropic, str], anthropic.AsyncAnthropic]
+        self._keyed_clients = {}
 
     def client(self, base_url: str | None) -> anthropic.AsyncAnthropic:
         """The shared client of ``base_url`` (the key is set per request)."""
@@ -97,7 +106,13 @@ class AnthropicService:
 
     async def _keyed(self, model_id: str) -> anthropic.AsyncAnthropic:
         base = self.client(self.context.base_url_for(model_id))
-        return base.with_options(api_key=await self.context.api_key())
+        key = await self.context.api_key()
+        keyed = self._keyed_clients.get((base, key))
+        if keyed is None:
+            if len(self._keyed_clients) >= _KEYED_CLIENTS:
+                self._keyed_clients.clear()
+            keyed = self._keyed_clients[base, key] = base.with_options(api_key=key)
+        return keyed
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         model = self.context.model_info(request.model)
@@ -118,8 +133,9 @@ class AnthropicService:
                 base_url_var=self.context.provider.base_url_env_var,
             )
             decoder = SseDecoder()
+            chunks = response.aiter_bytes()
             try:
-                async for raw in response.aiter_bytes():
+                async for raw in chunks:
                     for name, data in decoder.feed(raw):
                         if name is None or name == "ping":
                             continue
@@ -152,6 +168,8 @@ class AnthropicService:
                         break
                 else:
                     decoder.finish()
+                if stopped and response.http_version == "HTTP/1.1":
+                    await drain(chunks)  # the connection goes back to the pool
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise malformed(provider, exc) from exc
         finally:
@@ -189,6 +207,7 @@ class AnthropicService:
 
     async def aclose(self) -> None:
         """Close the shared clients (and their connections) in the running event loop."""
+        self._keyed_clients.clear()  # copies that share the shared clients' connections
         await self._clients.aclose()
 
     async def validate_key(self, key: Secret) -> KeyStatus:
