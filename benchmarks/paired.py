@@ -186,12 +186,15 @@ class Clock:
 
 
 Runner = Callable[[int], Awaitable[Sample]]
+#: What closes a runner's client once its series is done.
+Closers = list[Callable[[], Awaitable[None]]]
 
 
-def _raw_runner(base_url: str, api_key: str) -> Runner:
+def _raw_runner(base_url: str, api_key: str, closers: Closers) -> Runner:
     import openai
 
     client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0)
+    closers.append(client.close)
 
     async def once(max_tokens: int) -> Sample:
         clock = Clock()
@@ -214,10 +217,11 @@ def _raw_runner(base_url: str, api_key: str) -> Runner:
     return once
 
 
-def _raw_anthropic_runner(base_url: str, api_key: str) -> Runner:
+def _raw_anthropic_runner(base_url: str, api_key: str, closers: Closers) -> Runner:
     import anthropic
 
     client = anthropic.AsyncAnthropic(base_url=base_url, api_key=api_key, max_retries=0)
+    closers.append(client.close)
 
     async def once(max_tokens: int) -> Sample:
         clock = Clock()
@@ -238,13 +242,15 @@ def _raw_anthropic_runner(base_url: str, api_key: str) -> Runner:
     return once
 
 
-def _liminal_runner(provider: str = "openai") -> Runner:
+def _liminal_runner(closers: Closers, provider: str = "openai") -> Runner:
     from liminal import ChatRequest, Message, Role, TextDelta
     from liminal.factory import LlmServiceFactory
 
     model = ANTHROPIC_MODEL if provider == "anthropic" else MODEL
     seed = {} if provider == "anthropic" else {"seed": SEED}
-    service = LlmServiceFactory().for_model(model)
+    factory = LlmServiceFactory()
+    service = factory.for_model(model)
+    closers.append(factory.aclose)
     requests: dict[int, ChatRequest] = {}
 
     async def once(max_tokens: int) -> Sample:
@@ -302,10 +308,11 @@ async def _measure(
     provider: str,
 ) -> PairedResult:
     raw_runner = _raw_anthropic_runner if provider == "anthropic" else _raw_runner
+    closers: Closers = []
 
     async def warmed() -> tuple[Runner, Runner]:
-        raw_once = raw_runner(base_url, api_key)
-        liminal_once = _liminal_runner(provider)
+        raw_once = raw_runner(base_url, api_key, closers)
+        liminal_once = _liminal_runner(closers, provider)
         for _ in range(WARMUP):  # imports, clients, connections, the server's prompt cache
             for tokens in (first_tokens, max_tokens):
                 await asyncio.wait_for(raw_once(tokens), STREAM_TIMEOUT)
@@ -314,10 +321,16 @@ async def _measure(
 
     # Fresh clients for each series: llama.cpp's server closes a connection after 100
     # requests.
-    raw_once, liminal_once = await warmed()
-    raw_first, liminal_first = await _interleaved(raw_once, liminal_once, first_pairs, first_tokens)
-    raw_once, liminal_once = await warmed()
-    raw, liminal = await _interleaved(raw_once, liminal_once, pairs, max_tokens)
+    try:
+        raw_once, liminal_once = await warmed()
+        raw_first, liminal_first = await _interleaved(
+            raw_once, liminal_once, first_pairs, first_tokens
+        )
+        raw_once, liminal_once = await warmed()
+        raw, liminal = await _interleaved(raw_once, liminal_once, pairs, max_tokens)
+    finally:  # in this loop: clients left to the garbage collector close in a dead one
+        for close in closers:
+            await close()
     return PairedResult(
         pairs, max_tokens, raw, liminal, first_pairs, first_tokens, raw_first, liminal_first
     )
