@@ -31,6 +31,7 @@ class Results:
     llama: Any = None
     mock: Any = None
     anthropic: Any = None
+    peers: Any = None
     concurrency: Any = None
     engine: Any = None
     notes: list[str] = field(default_factory=list)
@@ -334,6 +335,43 @@ def _streaming(r: Results) -> str:
             f"{a.first_max_tokens}-chunk streams for the first token.",
             _table(header, _paired_rows(a)),
         ]
+    if r.peers is not None:
+        q = r.peers
+        from peers import LABELS
+
+        rows = [
+            [
+                LABELS[peer],
+                q.versions.get(peer, "?"),
+                f"{q.median(peer, 1):.1f}",
+                f"{q.ratio(peer, 1):.2f}×",
+                f"{q.median(peer, 0):.3f}",
+                f"{q.ratio(peer, 0):.2f}×",
+            ]
+            for peer in q.samples
+        ]
+        parts += [
+            "### Peers against the mock",
+            "`benchmarks/peers.py` (`--only peers`, opt-in): the raw openai SDK, Liminal, "
+            'LiteLLM (`litellm.acompletion(model="openai/gpt-4o-mini", api_base=…, '
+            'stream=True)`) and `llm` (`llm.get_async_model("gpt-4o-mini")`, the openai '
+            "SDK under it pointed at the mock by `OPENAI_BASE_URL`), each in its own process "
+            "and venv, against the same `sse_server.py`: "
+            f"{q.rounds} rounds, the order of the peers rotating, of {q.streams} streams of "
+            f"{q.tokens} chunks each after 3 warm-up streams; client CPU (the thread's) per "
+            "chunk and before the first chunk, medians over all streams.",
+            _table(
+                [
+                    "client",
+                    "version",
+                    "CPU per chunk (µs)",
+                    "vs raw SDK",
+                    "CPU before the first token (ms)",
+                    "vs raw SDK",
+                ],
+                rows,
+            ),
+        ]
     if r.overhead is not None:
         o = r.overhead
         parts += [
@@ -470,7 +508,7 @@ def document(r: Results) -> str:
         parts += ["Notes:", "\n".join(f"- {n}" for n in r.notes)]
     if r.startup is not None:
         parts.append(_startup(r.startup))
-    if any(x is not None for x in (r.llama, r.mock, r.anthropic, r.overhead)):
+    if any(x is not None for x in (r.llama, r.mock, r.anthropic, r.peers, r.overhead)):
         parts.append(_streaming(r))
     if r.concurrency is not None:
         parts.append(_concurrency(r.concurrency))
@@ -480,6 +518,7 @@ def document(r: Results) -> str:
         "## Reproducing",
         "    nox -s bench                  # print the figures\n"
         "    nox -s bench -- --write       # and rewrite this page\n"
+        "    nox -s bench -- --only peers  # LiteLLM and llm too (opt-in: venvs from PyPI)\n"
         "    python benchmarks/run.py --help",
     ]
     return "\n\n".join(parts) + "\n"
