@@ -30,6 +30,11 @@ class MockServer:
             raise RuntimeError("the mock server is not started")
         return f"http://127.0.0.1:{self.port}/v1"
 
+    @property
+    def root(self) -> str:
+        """``http://127.0.0.1:PORT``: the Anthropic SDK's base URL (it adds ``/v1``)."""
+        return self.base_url.removesuffix("/v1")
+
     def start(self) -> MockServer:
         argv = [sys.executable, str(HERE / "sse_server.py"), "--chunks", str(self.chunks)]
         self._process = subprocess.Popen(

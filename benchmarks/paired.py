@@ -1,4 +1,5 @@
-"""Raw openai SDK vs Liminal, same request, same server: interleaved pairs of single streams.
+"""Raw SDK (openai or anthropic) vs Liminal, same request, same server: interleaved pairs of
+single streams.
 
 Long streams give chunk throughput (text chunks per second from the first to the last text
 chunk); many short ones give the time to first token (call start to the first non-empty text
@@ -23,6 +24,8 @@ __all__ = ["PairedResult", "Sample", "measure"]
 
 PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."
 MODEL = "gpt-4o-mini"  # an OpenAI catalog model: Liminal sends it to OPENAI_BASE_URL
+#: An Anthropic catalog model: Liminal sends it to ANTHROPIC_BASE_URL.
+ANTHROPIC_MODEL = "claude-haiku-4-5"
 SEED = 42
 WARMUP = 3
 STREAM_TIMEOUT = 60.0
@@ -100,6 +103,16 @@ class PairedResult:
         return self.median("liminal", "cpu_us_per_chunk") - self.median("raw", "cpu_us_per_chunk")
 
     @property
+    def cpu_per_chunk_ratio(self) -> float:
+        """Liminal's median client CPU per chunk over the raw SDK's."""
+        return self.median("liminal", "cpu_us_per_chunk") / self.median("raw", "cpu_us_per_chunk")
+
+    @property
+    def first_cpu_ratio(self) -> float:
+        """Liminal's median client CPU before the first token over the raw SDK's."""
+        return self.median("liminal", "ttft_cpu_ms") / self.median("raw", "ttft_cpu_ms")
+
+    @property
     def ttft_cpu_added_ms(self) -> float:
         return self.median("liminal", "ttft_cpu_ms") - self.median("raw", "ttft_cpu_ms")
 
@@ -173,12 +186,15 @@ class Clock:
 
 
 Runner = Callable[[int], Awaitable[Sample]]
+#: What closes a runner's client once its series is done.
+Closers = list[Callable[[], Awaitable[None]]]
 
 
-def _raw_runner(base_url: str, api_key: str) -> Runner:
+def _raw_runner(base_url: str, api_key: str, closers: Closers) -> Runner:
     import openai
 
     client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0)
+    closers.append(client.close)
 
     async def once(max_tokens: int) -> Sample:
         clock = Clock()
@@ -201,19 +217,48 @@ def _raw_runner(base_url: str, api_key: str) -> Runner:
     return once
 
 
-def _liminal_runner() -> Runner:
+def _raw_anthropic_runner(base_url: str, api_key: str, closers: Closers) -> Runner:
+    import anthropic
+
+    client = anthropic.AsyncAnthropic(base_url=base_url, api_key=api_key, max_retries=0)
+    closers.append(client.close)
+
+    async def once(max_tokens: int) -> Sample:
+        clock = Clock()
+        stream = await client.messages.create(
+            model=ANTHROPIC_MODEL,
+            messages=[{"role": "user", "content": PROMPT}],
+            max_tokens=max_tokens,
+            extra_body={"temperature": 0},  # as Liminal sends it (the SDK has no such argument)
+            stream=True,
+        )
+        async for event in stream:
+            if event.type == "content_block_delta":
+                text = getattr(event.delta, "text", None)
+                if text:
+                    clock.text(text)
+        return clock.sample()
+
+    return once
+
+
+def _liminal_runner(closers: Closers, provider: str = "openai") -> Runner:
     from liminal import ChatRequest, Message, Role, TextDelta
     from liminal.factory import LlmServiceFactory
 
-    service = LlmServiceFactory().for_model(MODEL)
+    model = ANTHROPIC_MODEL if provider == "anthropic" else MODEL
+    seed = {} if provider == "anthropic" else {"seed": SEED}
+    factory = LlmServiceFactory()
+    service = factory.for_model(model)
+    closers.append(factory.aclose)
     requests: dict[int, ChatRequest] = {}
 
     async def once(max_tokens: int) -> Sample:
         if max_tokens not in requests:  # built outside the timed part, like the raw kwargs
             requests[max_tokens] = ChatRequest(
-                model=MODEL,
+                model=model,
                 messages=(Message(Role.USER, PROMPT),),
-                parameters={"temperature": 0, "seed": SEED, "max_tokens": max_tokens},
+                parameters={"temperature": 0, **seed, "max_tokens": max_tokens},
             )
         request = requests[max_tokens]
         clock = Clock()
@@ -244,20 +289,30 @@ async def _sample(once: Runner, max_tokens: int) -> Sample:
     keep-alive expiry, so on a loaded machine a client may send on a connection closing
     under it. The raw SDK runs with max_retries=0 (as measured) and would fail the run.
     """
+    import anthropic
     import openai
 
     try:
         return await asyncio.wait_for(once(max_tokens), STREAM_TIMEOUT)
-    except (openai.APIConnectionError, ConnectionError):
+    except (openai.APIConnectionError, anthropic.APIConnectionError, ConnectionError):
         return await asyncio.wait_for(once(max_tokens), STREAM_TIMEOUT)
 
 
 async def _measure(
-    base_url: str, api_key: str, pairs: int, max_tokens: int, first_pairs: int, first_tokens: int
+    base_url: str,
+    api_key: str,
+    pairs: int,
+    max_tokens: int,
+    first_pairs: int,
+    first_tokens: int,
+    provider: str,
 ) -> PairedResult:
+    raw_runner = _raw_anthropic_runner if provider == "anthropic" else _raw_runner
+    closers: Closers = []
+
     async def warmed() -> tuple[Runner, Runner]:
-        raw_once = _raw_runner(base_url, api_key)
-        liminal_once = _liminal_runner()
+        raw_once = raw_runner(base_url, api_key, closers)
+        liminal_once = _liminal_runner(closers, provider)
         for _ in range(WARMUP):  # imports, clients, connections, the server's prompt cache
             for tokens in (first_tokens, max_tokens):
                 await asyncio.wait_for(raw_once(tokens), STREAM_TIMEOUT)
@@ -266,10 +321,16 @@ async def _measure(
 
     # Fresh clients for each series: llama.cpp's server closes a connection after 100
     # requests.
-    raw_once, liminal_once = await warmed()
-    raw_first, liminal_first = await _interleaved(raw_once, liminal_once, first_pairs, first_tokens)
-    raw_once, liminal_once = await warmed()
-    raw, liminal = await _interleaved(raw_once, liminal_once, pairs, max_tokens)
+    try:
+        raw_once, liminal_once = await warmed()
+        raw_first, liminal_first = await _interleaved(
+            raw_once, liminal_once, first_pairs, first_tokens
+        )
+        raw_once, liminal_once = await warmed()
+        raw, liminal = await _interleaved(raw_once, liminal_once, pairs, max_tokens)
+    finally:  # in this loop: clients left to the garbage collector close in a dead one
+        for close in closers:
+            await close()
     return PairedResult(
         pairs, max_tokens, raw, liminal, first_pairs, first_tokens, raw_first, liminal_first
     )
@@ -282,12 +343,19 @@ def measure(
     max_tokens: int,
     first_pairs: int = 80,
     first_tokens: int = 8,
+    provider: str = "openai",
 ) -> PairedResult:
     """``pairs`` pairs of ``max_tokens``-token streams (throughput, CPU per chunk), after
-    ``first_pairs`` pairs of short ``first_tokens``-token ones (the first token)."""
+    ``first_pairs`` pairs of short ``first_tokens``-token ones (the first token).
+
+    ``provider``: ``openai`` (Chat Completions at ``base_url``, which ends in ``/v1``) or
+    ``anthropic`` (the Messages API; ``base_url`` without ``/v1``, as the SDK wants it).
+    """
     if not base_url.startswith("http://127.0.0.1:"):
         raise ValueError("benchmarks only talk to 127.0.0.1")
-    with liminal_env(OPENAI_BASE_URL=base_url, OPENAI_API_KEY=api_key):
+    prefix = "ANTHROPIC" if provider == "anthropic" else "OPENAI"
+    env = {f"{prefix}_BASE_URL": base_url, f"{prefix}_API_KEY": api_key}
+    with liminal_env(**env):
         return asyncio.run(
-            _measure(base_url, api_key, pairs, max_tokens, first_pairs, first_tokens)
+            _measure(base_url, api_key, pairs, max_tokens, first_pairs, first_tokens, provider)
         )

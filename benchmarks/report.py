@@ -15,6 +15,10 @@ THROUGHPUT_DROP_PCT = 3.0
 TTFT_ADDED_MS = 1.0
 #: What `liminal ui` may add to the time to first token, over the CLI's own turn.
 UI_TTFT_ADDED_MS = 50.0
+#: Client CPU per chunk through Liminal, at most this fraction of the raw SDK's (the mock).
+CPU_PER_CHUNK_RATIO = 0.3
+#: Client CPU before the first token through Liminal, at most this times the raw SDK's.
+FIRST_CPU_RATIO = 1.0
 #: Memory per stream is "flat" when the largest KiB/stream is within this factor of the least.
 FLAT_SPREAD = 1.25
 
@@ -28,6 +32,8 @@ class Results:
     overhead: Any = None
     llama: Any = None
     mock: Any = None
+    anthropic: Any = None
+    peers: Any = None
     concurrency: Any = None
     engine: Any = None
     ui: Any = None
@@ -120,6 +126,27 @@ def _budget_rows(r: Results) -> list[list[str]]:
                     lambda v: v <= TTFT_ADDED_MS,
                     lambda v: f"{v - TTFT_ADDED_MS:.2f} ms",
                 ),
+            ]
+        )
+    for name, m in (("OpenAI", r.mock), ("Anthropic", r.anthropic)):
+        if m is None:
+            continue
+        rows.append(
+            [
+                f"client CPU per chunk vs raw SDK (mock, {name})",
+                f"≤ {CPU_PER_CHUNK_RATIO:g}×",
+                f"{m.cpu_per_chunk_ratio:.2f}× ({m.median('liminal', 'cpu_us_per_chunk'):.1f} "
+                f"vs {m.median('raw', 'cpu_us_per_chunk'):.1f} µs)",
+                _ok(m.cpu_per_chunk_ratio <= CPU_PER_CHUNK_RATIO),
+            ]
+        )
+        rows.append(
+            [
+                f"client CPU before the first token vs raw SDK (mock, {name})",
+                f"≤ {FIRST_CPU_RATIO:g}×",
+                f"{m.first_cpu_ratio:.2f}× ({m.median('liminal', 'ttft_cpu_ms'):.3f} "
+                f"vs {m.median('raw', 'ttft_cpu_ms'):.3f} ms)",
+                _ok(m.first_cpu_ratio <= FIRST_CPU_RATIO),
             ]
         )
     c = r.concurrency
@@ -310,6 +337,57 @@ def _streaming(r: Results) -> str:
             "blurred by the machine's other load). Against llama-server the client waits for "
             "the server almost all the time, and the same microseconds vanish.",
         ]
+    if r.anthropic is not None:
+        a = r.anthropic
+        parts += [
+            "### Against the mock, Anthropic (the client's own cost)",
+            "The same mock speaking the Messages API (`message_start`, a text block of "
+            f"{a.max_tokens} `content_block_delta` events, `ping`, `message_delta`, "
+            "`message_stop`): (a) `anthropic.AsyncAnthropic(base_url=…, max_retries=0)` with "
+            "`stream=True`, reading `event.delta.text`, and (b) "
+            '`LlmServiceFactory().for_model("claude-haiku-4-5").stream(…)` with '
+            "`ANTHROPIC_BASE_URL`/`ANTHROPIC_API_KEY` pointing at the mock. "
+            f"{a.pairs} pairs of long streams, {a.first_pairs} pairs of "
+            f"{a.first_max_tokens}-chunk streams for the first token.",
+            _table(header, _paired_rows(a)),
+        ]
+    if r.peers is not None:
+        q = r.peers
+        from peers import LABELS
+
+        rows = [
+            [
+                LABELS[peer],
+                q.versions.get(peer, "?"),
+                f"{q.median(peer, 1):.1f}",
+                f"{q.ratio(peer, 1):.2f}×",
+                f"{q.median(peer, 0):.3f}",
+                f"{q.ratio(peer, 0):.2f}×",
+            ]
+            for peer in q.samples
+        ]
+        parts += [
+            "### Peers against the mock",
+            "`benchmarks/peers.py` (`--only peers`, opt-in): the raw openai SDK, Liminal, "
+            'LiteLLM (`litellm.acompletion(model="openai/gpt-4o-mini", api_base=…, '
+            'stream=True)`) and `llm` (`llm.get_async_model("gpt-4o-mini")`, the openai '
+            "SDK under it pointed at the mock by `OPENAI_BASE_URL`), each in its own process "
+            "and venv, against the same `sse_server.py`: "
+            f"{q.rounds} rounds, the order of the peers rotating, of {q.streams} streams of "
+            f"{q.tokens} chunks each after 3 warm-up streams; client CPU (the thread's) per "
+            "chunk and before the first chunk, medians over all streams.",
+            _table(
+                [
+                    "client",
+                    "version",
+                    "CPU per chunk (µs)",
+                    "vs raw SDK",
+                    "CPU before the first token (ms)",
+                    "vs raw SDK",
+                ],
+                rows,
+            ),
+        ]
     if r.overhead is not None:
         o = r.overhead
         parts += [
@@ -486,7 +564,7 @@ def document(r: Results) -> str:
         parts += ["Notes:", "\n".join(f"- {n}" for n in r.notes)]
     if r.startup is not None:
         parts.append(_startup(r.startup))
-    if r.llama is not None or r.mock is not None or r.overhead is not None:
+    if any(x is not None for x in (r.llama, r.mock, r.anthropic, r.peers, r.overhead)):
         parts.append(_streaming(r))
     if r.concurrency is not None:
         parts.append(_concurrency(r.concurrency))
@@ -498,6 +576,7 @@ def document(r: Results) -> str:
         "## Reproducing",
         "    nox -s bench                  # print the figures\n"
         "    nox -s bench -- --write       # and rewrite this page\n"
+        "    nox -s bench -- --only peers  # LiteLLM and llm too (opt-in: venvs from PyPI)\n"
         "    python benchmarks/run.py --help",
     ]
     return "\n\n".join(parts) + "\n"

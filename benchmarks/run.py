@@ -1,11 +1,13 @@
 """Liminal's benchmarks: start-up, streaming overhead, concurrency, the local engine.
 
-    python benchmarks/run.py [--write] [--only startup,overhead,mock,llama,concurrency,engine,ui]
+    python benchmarks/run.py [--write]
+        [--only startup,overhead,mock,anthropic,llama,concurrency,engine,ui,peers]
 
 ``ui`` needs /usr/bin/chromium (Debian's ``chromium``) and the ``playwright`` package.
 Prints the report as Markdown (progress goes to stderr); ``--write`` also rewrites
 docs/performance.md. Everything talks to 127.0.0.1 only and stops by itself; the defaults
-take one to two minutes on two cores.
+take one to two minutes on two cores. ``peers`` (LiteLLM and ``llm`` against the same mock,
+each in a venv of its own made from PyPI on first use) runs only when named in ``--only``.
 """
 
 from __future__ import annotations
@@ -25,12 +27,25 @@ import concurrency  # noqa: E402
 import engine  # noqa: E402
 import machine  # noqa: E402
 import overhead  # noqa: E402
+import peers  # noqa: E402
 import startup  # noqa: E402
 import streaming  # noqa: E402
 import webui  # noqa: E402
 from report import Results, document  # noqa: E402
 
-BENCHMARKS = ("startup", "overhead", "mock", "llama", "concurrency", "engine", "ui")
+BENCHMARKS = (
+    "startup",
+    "overhead",
+    "mock",
+    "anthropic",
+    "llama",
+    "concurrency",
+    "engine",
+    "ui",
+    "peers",
+)
+#: What runs without --only: the peers' venvs are slow to make, so they are opt-in.
+DEFAULT = tuple(name for name in BENCHMARKS if name != "peers")
 DEFAULT_OUTPUT = HERE.parent / "docs" / "performance.md"
 
 
@@ -67,8 +82,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         type=_only,
-        default=BENCHMARKS,
-        help="comma-separated subset of: " + ", ".join(BENCHMARKS),
+        default=DEFAULT,
+        help="comma-separated subset of: " + ", ".join(BENCHMARKS) + " (default: all but peers)",
     )
     parser.add_argument("--runs", type=_positive, default=15, help="start-up runs per command")
     parser.add_argument(
@@ -120,12 +135,16 @@ def main(argv: list[str] | None = None) -> int:
         "mock": lambda: streaming.run_mock(
             args.mock_pairs, args.mock_chunks, args.first_pairs, log=_log
         ),
+        "anthropic": lambda: streaming.run_mock_anthropic(
+            args.mock_pairs, args.mock_chunks, args.first_pairs, log=_log
+        ),
         "llama": lambda: streaming.run_llama(
             args.pairs, args.max_tokens, args.first_pairs, log=_log
         ),
         "concurrency": lambda: concurrency.run(args.levels, log=_log),
         "engine": lambda: engine.run(args.engine_runs, log=_log),
         "ui": lambda: webui.run(args.ui_pairs, args.ui_loads, log=_log),
+        "peers": lambda: peers.run(log=_log),
     }
     failed = False
     for name in BENCHMARKS:

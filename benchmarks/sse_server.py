@@ -1,10 +1,13 @@
-"""A minimal OpenAI Chat Completions streaming server on 127.0.0.1, for load tests.
+"""A minimal OpenAI Chat Completions and Anthropic Messages streaming server on 127.0.0.1,
+for load tests.
 
 Every ``POST …/chat/completions`` with ``"stream": true`` gets a pre-encoded stream: a role
 chunk, one text chunk per requested token (``max_tokens``, else ``--chunks``), a finish chunk,
 a usage chunk (when ``stream_options.include_usage``) and ``[DONE]``, over HTTP/1.1 chunked
-encoding with keep-alive. It costs the server almost nothing per chunk, so a client's cost
-shows.
+encoding with keep-alive. Every ``POST …/v1/messages`` gets the Messages API's events
+(``message_start``, a text block with one ``content_block_delta`` per token, ``ping``,
+``message_delta``, ``message_stop``) the same way. It costs the server almost nothing per
+chunk, so a client's cost shows.
 
     python benchmarks/sse_server.py [--chunks 50] [--interval-ms 0] [--lifetime 300]
 
@@ -60,6 +63,54 @@ def build_stream(chunks: int) -> tuple[list[bytes], bytes]:
     return events, usage
 
 
+def _named(payload: dict[str, object]) -> bytes:
+    data = f"event: {payload['type']}\ndata: ".encode()
+    data += json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+def build_messages_stream(chunks: int) -> list[bytes]:
+    """The Messages API's events of a ``chunks``-token answer, each already chunk-framed."""
+    message = {
+        "id": "msg_bench",
+        "type": "message",
+        "role": "assistant",
+        "content": [],
+        "model": _MODEL,
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 8, "output_tokens": 1},
+    }
+    block = {"type": "text", "text": ""}
+    events = [
+        _named({"type": "message_start", "message": message}),
+        _named({"type": "content_block_start", "index": 0, "content_block": block}),
+        _named({"type": "ping"}),
+    ]
+    events += [
+        _named(
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": f"word{i} "},
+            }
+        )
+        for i in range(chunks)
+    ]
+    events += [
+        _named({"type": "content_block_stop", "index": 0}),
+        _named(
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": chunks},
+            }
+        ),
+        _named({"type": "message_stop"}),
+    ]
+    return events
+
+
 _DONE = b"%x\r\n%s\r\n" % (len(b"data: [DONE]\n\n"), b"data: [DONE]\n\n")
 _STREAM_HEAD = (
     b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
@@ -79,13 +130,23 @@ class Server:
         self.chunks = chunks
         self.interval = interval
         self._streams: dict[int, tuple[list[bytes], bytes]] = {}
+        self._messages: dict[int, list[bytes]] = {}
+
+    def _chunks(self, request: dict[str, object]) -> int:
+        wanted = request.get("max_tokens") or request.get("max_completion_tokens")
+        return wanted if isinstance(wanted, int) and 0 < wanted <= MAX_CHUNKS else self.chunks
 
     def stream_for(self, request: dict[str, object]) -> tuple[list[bytes], bytes]:
-        wanted = request.get("max_tokens") or request.get("max_completion_tokens")
-        chunks = wanted if isinstance(wanted, int) and 0 < wanted <= MAX_CHUNKS else self.chunks
+        chunks = self._chunks(request)
         if chunks not in self._streams:
             self._streams[chunks] = build_stream(chunks)
         return self._streams[chunks]
+
+    def messages_for(self, request: dict[str, object]) -> list[bytes]:
+        chunks = self._chunks(request)
+        if chunks not in self._messages:
+            self._messages[chunks] = build_messages_stream(chunks)
+        return self._messages[chunks]
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -103,6 +164,8 @@ class Server:
                 body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
                 if method == "POST" and path.endswith("/chat/completions"):
                     await self.complete(json.loads(body or b"{}"), writer)
+                elif method == "POST" and path.endswith("/v1/messages"):
+                    await self.messages(json.loads(body or b"{}"), writer)
                 else:
                     writer.write(_plain("404 Not Found", b'{"error":{"message":"not found"}}'))
                     await writer.drain()
@@ -130,6 +193,20 @@ class Server:
         if include_usage:
             writer.write(usage)
         writer.write(_DONE + b"0\r\n\r\n")
+        await writer.drain()
+
+    async def messages(self, request: dict[str, object], writer: asyncio.StreamWriter) -> None:
+        if not request.get("stream"):
+            writer.write(_plain("400 Bad Request", b'{"error":{"message":"stream only"}}'))
+            await writer.drain()
+            return
+        writer.write(_STREAM_HEAD)
+        for event in self.messages_for(request):
+            writer.write(event)
+            await writer.drain()
+            if self.interval:
+                await asyncio.sleep(self.interval)
+        writer.write(b"0\r\n\r\n")
         await writer.drain()
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from mockserver import MockServer
 from paired import PairedResult, measure
 
-__all__ = ["LlamaResult", "run_llama", "run_mock"]
+__all__ = ["LlamaResult", "run_llama", "run_mock", "run_mock_anthropic"]
 
 
 @dataclass
@@ -54,6 +54,21 @@ def run_mock(
         paired = measure(mock.base_url, "bench-key-0000", pairs, max_tokens, first_pairs)
     log(
         _log_line("streaming (mock)", paired)
+        + f", client CPU {paired.cpu_us_per_chunk_added:+.2f} µs/chunk"
+    )
+    return paired
+
+
+def run_mock_anthropic(
+    pairs: int = 20, max_tokens: int = 1000, first_pairs: int = 80, log=print
+) -> PairedResult:
+    """The same against the mock's Messages API: the raw anthropic SDK vs Liminal."""
+    with MockServer() as mock:
+        paired = measure(
+            mock.root, "bench-key-0000", pairs, max_tokens, first_pairs, provider="anthropic"
+        )
+    log(
+        _log_line("streaming (mock, anthropic)", paired)
         + f", client CPU {paired.cpu_us_per_chunk_added:+.2f} µs/chunk"
     )
     return paired

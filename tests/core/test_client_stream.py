@@ -209,6 +209,27 @@ async def test_total_deadline_of_the_request() -> None:
     assert error.partial_text.startswith("ab")
 
 
+async def test_a_slow_consumer_is_not_an_idle_timeout() -> None:
+    # The idle deadline counts the wait for the provider, not the consumer's own time.
+    h = harness(FakeService([*OK]), timeouts=Timeouts(idle=0.05))
+    events = []
+    async for event in h.managed.stream(request()):
+        events.append(event)
+        await asyncio.sleep(0.08)
+    assert events == OK
+
+
+async def test_cancelling_a_stream_that_waits_is_a_cancel_not_a_timeout() -> None:
+    service = FakeService([Stall(30.0), *OK])
+    h = harness(service, timeouts=Timeouts(idle=0.05))
+    task = asyncio.create_task(collect(h.managed.stream(request())))
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert service.closed == 1
+
+
 async def test_complete_total_timeout() -> None:
     h = harness(FakeService([Stall(5.0)]), timeouts=Timeouts(total=0.05))
     with pytest.raises(LiminalError) as caught:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import string
 from pathlib import Path
@@ -11,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from liminal.keyfile import KeyFile, KeyFileData, ProviderKeys, StoredKey
-from liminal.keys import ApiKeyManager, KeyEntry, KeySource, Secret, redact
+from liminal.keys import RECHECK_SECONDS, ApiKeyManager, KeyEntry, KeySource, Secret, redact
 
 # A prefix keeps generated secrets from colliding with text other tests look for.
 secret_values = st.text(
@@ -210,6 +211,62 @@ def test_stored_key_change_is_used_without_restart(liminal_home: Path) -> None:
     assert keys.candidates("fake")[0].secret.reveal() == "tk-test-first-value"
     _store(liminal_home, "fake", ("main", "tk-test-second-value-longer"))
     assert keys.candidates("fake")[0].secret.reveal() == "tk-test-second-value-longer"
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _written_elsewhere(home: Path, value: str) -> None:
+    """The key file as another process (``liminal keys set`` in another terminal) leaves it."""
+    path = home / "keys.json"
+    home.mkdir(parents=True, exist_ok=True)
+    keys = {"keys": [{"label": "main", "value": value}]}
+    text = json.dumps({"providers": {"fake": keys}})
+    path.with_name("keys.json.new").write_text(text, encoding="utf-8")
+    path.with_name("keys.json.new").chmod(0o600)
+    path.with_name("keys.json.new").replace(path)
+
+
+def test_requests_make_no_file_system_call_until_the_recheck_interval(
+    liminal_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _Clock()
+    keys = ApiKeyManager(clock=clock)
+    _written_elsewhere(liminal_home, "tk-test-first-value")
+    entry = keys.candidates("fake")[0]
+    assert entry.secret.reveal() == "tk-test-first-value"
+    looks: list[Path] = []
+    real_stat = Path.stat
+
+    def stat(self: Path, **kwargs: bool) -> object:
+        looks.append(self)
+        return real_stat(self, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    _written_elsewhere(liminal_home, "tk-test-second-value")
+    looks.clear()
+    for _ in range(3):  # what each request asks of the pool
+        assert keys.candidates("fake")[0].secret.reveal() == "tk-test-first-value"
+        keys.mark_valid(entry)
+    assert looks == []
+    clock.now += RECHECK_SECONDS  # the next request after the interval sees the change
+    assert keys.candidates("fake")[0].secret.reveal() == "tk-test-second-value"
+    assert looks
+
+
+def test_moving_liminal_home_is_seen_at_once(
+    liminal_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    keys = ApiKeyManager(clock=_Clock())
+    _written_elsewhere(liminal_home, "tk-test-first-value")
+    assert keys.candidates("fake")
+    monkeypatch.setenv("LIMINAL_HOME", str(tmp_path / "elsewhere"))
+    assert keys.candidates("fake") == []
 
 
 def test_log_records_are_scrubbed_of_keys() -> None:

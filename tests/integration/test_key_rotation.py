@@ -20,7 +20,7 @@ import pytest
 
 from liminal import ChatRequest, ErrorCode, LiminalError, Message, Role, Secret
 from liminal.factory import LlmServiceFactory
-from liminal.keys import ApiKeyManager, KeyEntry, KeySource
+from liminal.keys import RECHECK_SECONDS, ApiKeyManager, KeyEntry, KeySource
 from liminal.plugins import reset_plugins
 from liminal_openai.service import OpenAIService
 
@@ -115,6 +115,14 @@ def test_only_a_revoked_key_is_a_clear_auth_error(env: dict[str, str]) -> None:
     assert ok(env, *PROMPT, "Say hello.").strip()
 
 
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def _ask() -> ChatRequest:
     return ChatRequest(
         MODEL, (Message(Role.USER, "Say hello."),), parameters={"max_tokens": 4, "temperature": 0}
@@ -131,29 +139,36 @@ async def test_key_file_changes_take_effect_on_the_next_request_without_restart(
     reset_plugins()
     http = httpx2.AsyncClient()
     try:
-        keys = ApiKeyManager()
+        # The pool looks at the key file again at most every RECHECK_SECONDS: its clock is
+        # moved past that after each change made from "another terminal", never slept through.
+        clock = _Clock()
+        keys = ApiKeyManager(clock=clock)
         service = LlmServiceFactory(keys=keys).for_model(MODEL)
         service.service = OpenAIService(service.service.context, http_client=http)  # type: ignore[attr-defined]
 
         async def ask() -> str:
             return (await service.complete(_ask())).text
 
-        ok(env, "keys", "set", "openai", stdin="K2")
+        def elsewhere(*args: str, stdin: str | None = None) -> None:
+            ok(env, *args, stdin=stdin)
+            clock.now += RECHECK_SECONDS
+
+        elsewhere("keys", "set", "openai", stdin="K2")
         assert await ask()
         # Another terminal adds the revoked key and makes it active: it is rejected, the
         # working key serves, and the revoked one is marked.
-        ok(env, "keys", "add", "openai", "--label", "revoked", stdin="K1")
-        ok(env, "keys", "rotate", "openai")
+        elsewhere("keys", "add", "openai", "--label", "revoked", stdin="K1")
+        elsewhere("keys", "rotate", "openai")
         assert await ask()
         revoked = KeyEntry("openai", "revoked", Secret("K1"), KeySource.FILE)
         assert keys.is_invalid(revoked)
         # The working key is removed: only the revoked one is left, and this process skips it.
-        ok(env, "keys", "remove", "openai", "--label", "default")
+        elsewhere("keys", "remove", "openai", "--label", "default")
         with pytest.raises(LiminalError) as caught:
             await ask()
         assert caught.value.code is ErrorCode.NO_KEY
         # The label gets a new value: it starts healthy and serves at once.
-        ok(env, "keys", "set", "openai", "--label", "revoked", stdin="K2")
+        elsewhere("keys", "set", "openai", "--label", "revoked", stdin="K2")
         assert await ask()
         assert not keys.is_invalid(KeyEntry("openai", "revoked", Secret("K2"), KeySource.FILE))
     finally:

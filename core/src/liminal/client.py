@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sys
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from typing import TypeVar
@@ -33,6 +32,7 @@ from liminal.types import (
     TextDelta,
     Usage,
 )
+from liminal.watchdog import Watchdog
 
 __all__ = ["ManagedService"]
 
@@ -52,18 +52,6 @@ _BROKEN_STREAM = frozenset(
 
 #: Seconds a key sits out after QUOTA_EXHAUSTED without a Retry-After.
 QUOTA_COOLDOWN = 3600.0
-
-if sys.version_info >= (3, 11):
-
-    async def _next_before(iterator: AsyncIterator[T], when: float) -> T:
-        async with asyncio.timeout_at(when):
-            return await iterator.__anext__()
-
-else:  # pragma: no cover - Python 3.10
-
-    async def _next_before(iterator: AsyncIterator[T], when: float) -> T:
-        loop = asyncio.get_running_loop()
-        return await asyncio.wait_for(iterator.__anext__(), max(when - loop.time(), 0))
 
 
 @attrs.define
@@ -318,21 +306,26 @@ class ManagedService:
         total_at = deadline + (loop.time() - time.monotonic())
         inner = self.service.stream(request).__aiter__()
         finish: Finish | None = None
+        # One timer for the whole stream, not a timeout context per chunk.
+        watchdog = Watchdog(loop, idle, total_at)
         try:
             while True:
-                idle_at = loop.time() + idle
                 # The key is visible to the provider only while it runs, never to the consumer
                 # between two events.
                 token = _current_key.set(key)
+                watchdog.waiting()
                 try:
-                    event = await _next_before(inner, min(idle_at, total_at))
+                    event = await inner.__anext__()
                 except StopAsyncIteration:
                     break
-                except TimeoutError:
-                    raise self._timeout(
-                        model, tripped_total=total_at <= idle_at, idle=idle
-                    ) from None
+                except asyncio.CancelledError:
+                    if watchdog.expired():
+                        raise self._timeout(
+                            model, tripped_total=watchdog.tripped_total, idle=idle
+                        ) from None
+                    raise
                 finally:
+                    watchdog.since = None
                     _current_key.reset(token)
                 if isinstance(event, TextDelta):
                     if event.text and finish is None:
@@ -343,6 +336,7 @@ class ManagedService:
                 elif isinstance(event, Finish):
                     finish = finish or event
         finally:
+            watchdog.close()
             aclose = getattr(inner, "aclose", None)
             if aclose is not None:
                 token = _current_key.set(key)

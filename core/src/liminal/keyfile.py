@@ -10,6 +10,7 @@ import json
 import os
 import re
 import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
@@ -62,12 +63,21 @@ def check_label(label: str) -> str:
 
 
 class KeyFile:
-    """Reads and writes the key file; re-reads only when the file changed."""
+    """Reads and writes the key file; re-reads only when the file changed.
 
-    _cache: ClassVar[dict[Path, tuple[tuple[int, int, int], KeyFileData]]] = {}
+    ``max_age``: seconds a look at the file is trusted before the next read looks again
+    (``stat``); 0 looks every time. ``clock`` measures it.
+    """
 
-    def __init__(self, path: Path) -> None:
+    #: path -> (when it was looked at, its stamp (None: missing), its data)
+    _cache: ClassVar[dict[Path, tuple[float, tuple[int, int, int] | None, KeyFileData]]] = {}
+
+    def __init__(
+        self, path: Path, *, max_age: float = 0.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.path = path
+        self.max_age = max_age
+        self._clock = clock
 
     @classmethod
     def default(cls) -> KeyFile:
@@ -76,9 +86,14 @@ class KeyFile:
         return cls(config_dir() / FILE_NAME)
 
     def read(self) -> KeyFileData:
+        now = self._clock()
+        cached = self._cache.get(self.path)
+        if cached and self.max_age and 0 <= now - cached[0] < self.max_age:
+            return cached[2]
         try:
             st = self.path.stat()
         except FileNotFoundError:
+            self._cache[self.path] = (now, None, KeyFileData())
             return KeyFileData()
         if not stat.S_ISREG(st.st_mode):
             raise _error(self.path, "is not a regular file", "move it aside; it was left untouched")
@@ -89,9 +104,9 @@ class KeyFile:
                 f"run `chmod 600 {self.path}`",
             )
         stamp = (st.st_mtime_ns, st.st_size, st.st_ino)  # an atomic write makes a new inode
-        cached = self._cache.get(self.path)
-        if cached and cached[0] == stamp:
-            return cached[1]
+        if cached and cached[1] == stamp:
+            self._cache[self.path] = (now, stamp, cached[2])
+            return cached[2]
         from liminal.serialize import structure
 
         try:
@@ -103,7 +118,7 @@ class KeyFile:
                 "fix or move the file aside; it was left untouched",
             ) from exc
         _check_values(self.path, data)
-        self._cache[self.path] = (stamp, data)
+        self._cache[self.path] = (now, stamp, data)
         return data
 
     def write(self, data: KeyFileData) -> None:

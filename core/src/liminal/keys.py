@@ -12,12 +12,13 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import attrs
 
 if TYPE_CHECKING:
+    from liminal.keyfile import KeyFile
     from liminal.keystate import KeyHealth, KeyState
     from liminal.types import ModelInfo, ProviderInfo
 
@@ -41,6 +42,11 @@ _CREDENTIAL_PATTERN = re.compile(
 _known_secrets: set[str] = set()
 #: The longest rest a key is given: a ``Retry-After: 999999`` must not shelve it for days.
 MAX_COOL_DOWN = 3600.0
+#: Seconds the key pool trusts its last look at the key file and the key state file: a change
+#: made by another process is seen at most this late, and a request costs no file-system call.
+RECHECK_SECONDS = 0.25
+#: What decides where the key files are (besides ``LIMINAL_HOME``, platformdirs' inputs).
+_LOCATION_VARS = ("LIMINAL_HOME", "HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME")
 _known_lock = threading.Lock()
 
 
@@ -155,10 +161,17 @@ class ApiKeyManager:
     """
 
     def __init__(
-        self, explicit: dict[str, Secret] | None = None, *, state: KeyState | None = None
+        self,
+        explicit: dict[str, Secret] | None = None,
+        *,
+        state: KeyState | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._explicit = dict(explicit or {})
         self._state = state
+        #: The clock of RECHECK_SECONDS (a test moves it instead of sleeping).
+        self._clock = clock
+        self._files: tuple[tuple[str | None, ...], float, KeyFile, KeyState] | None = None
         # ident -> the key value that was rejected / (monotonic end, key value) of a cool-down
         self._invalid: dict[tuple[str, str, str], Secret] = {}
         self._cooldown: dict[tuple[str, str, str], tuple[float, Secret]] = {}
@@ -167,21 +180,32 @@ class ApiKeyManager:
     def set_explicit(self, provider: str, secret: Secret) -> None:
         self._explicit[provider] = secret
 
+    def _key_files(self) -> tuple[KeyFile, KeyState]:
+        """The key file and the key state file, located again (and looked at again) at most
+        every :data:`RECHECK_SECONDS`, or at once when the environment moves them."""
+        where = tuple(os.environ.get(name) for name in _LOCATION_VARS)
+        now = self._clock()
+        files = self._files
+        if files is None or files[0] != where or not 0 <= now - files[1] < RECHECK_SECONDS:
+            from liminal.keyfile import KeyFile
+            from liminal.keystate import KeyState
+
+            key_file = KeyFile(KeyFile.default().path, max_age=RECHECK_SECONDS, clock=self._clock)
+            state = KeyState(KeyState.default().path, max_age=RECHECK_SECONDS, clock=self._clock)
+            files = self._files = (where, now, key_file, state)
+        return files[2], files[3]
+
     @property
     def state(self) -> KeyState:
         """Where health outlives the process (the data dir's key state file by default)."""
         if self._state is not None:
             return self._state
-        from liminal.keystate import KeyState
-
-        return KeyState.default()
+        return self._key_files()[1]
 
     def _stored(self, provider: str) -> list[KeyEntry]:
-        from liminal.keyfile import KeyFile
-
         return [
             KeyEntry(provider, label, secret, KeySource.FILE)
-            for label, secret in KeyFile.default().pool(provider)
+            for label, secret in self._key_files()[0].pool(provider)
         ]
 
     def all_entries(self, provider: str, env_vars: Iterable[str | None] = ()) -> list[KeyEntry]:

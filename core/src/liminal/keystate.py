@@ -110,13 +110,24 @@ def fingerprint(secret: Secret, salt: str) -> str:
 
 
 class KeyState:
-    """Reads and updates the key state file; re-reads only when the file changed."""
+    """Reads and updates the key state file; re-reads only when the file changed.
 
-    #: path -> (stamp, data); data None: the file exists but cannot be used.
-    _cache: ClassVar[dict[Path, tuple[tuple[int, int, int], KeyStateData | None]]] = {}
+    ``max_age``: seconds a look at the file is trusted before the next read looks again
+    (``stat``); 0 looks every time. ``clock`` measures it.
+    """
 
-    def __init__(self, path: Path) -> None:
+    #: path -> (when it was looked at, its stamp (None: missing), its data); data None: the
+    #: file exists but cannot be used.
+    _cache: ClassVar[
+        dict[Path, tuple[float, tuple[int, int, int] | None, KeyStateData | None]]
+    ] = {}
+
+    def __init__(
+        self, path: Path, *, max_age: float = 0.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.path = path
+        self.max_age = max_age
+        self._clock = clock
 
     @classmethod
     def default(cls) -> KeyState:
@@ -132,16 +143,21 @@ class KeyState:
 
     def _load(self) -> KeyStateData | None:
         """The file's data; empty when missing; None when it cannot be read or parsed."""
+        now = self._clock()
+        cached = self._cache.get(self.path)
+        if cached and self.max_age and 0 <= now - cached[0] < self.max_age:
+            return cached[2]
         try:
             st = self.path.stat()
         except FileNotFoundError:
+            self._cache[self.path] = (now, None, KeyStateData())
             return KeyStateData()
         except OSError:
             return None
         stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-        cached = self._cache.get(self.path)
-        if cached and cached[0] == stamp:
-            return cached[1]
+        if cached and cached[1] == stamp:
+            self._cache[self.path] = (now, stamp, cached[2])
+            return cached[2]
         from liminal.serialize import structure
 
         data: KeyStateData | None
@@ -150,7 +166,7 @@ class KeyState:
         except Exception:  # any unusable content means "ignore the file"
             log.warning("%s is not a valid key state file; ignoring it", self.path)
             data = None
-        self._cache[self.path] = (stamp, data)
+        self._cache[self.path] = (now, stamp, data)
         return data
 
     @property
@@ -271,6 +287,7 @@ class KeyState:
                 )
                 if changed != loaded:
                     write_atomically(self.path, to_json(changed) + "\n", mode=0o600)
+                    self._cache.pop(self.path, None)  # read it back, whatever max_age says
         except OSError as exc:
             log.warning("cannot save key health to %s: %s", self.path, exc.strerror or exc)
         except LiminalError as exc:  # its directory cannot be made or written

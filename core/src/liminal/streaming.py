@@ -2,15 +2,50 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from typing import TypeVar
 
 from liminal.errors import ErrorCode, LiminalError
 
-__all__ = ["ended_early", "guard_malformed"]
+__all__ = ["drain", "ended_early", "guard_malformed", "malformed"]
 
 T = TypeVar("T")
+
+#: Seconds the rest of a body may take to arrive after the terminal event (as the SDKs wait).
+DRAIN_TIMEOUT = 0.1
+
+
+def malformed(provider: str, exc: ValueError) -> LiminalError:
+    """SERVER_ERROR for stream data that is not valid JSON, or not UTF-8 text at all."""
+    what = (
+        "bytes that are not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else "malformed data"
+    )
+    return LiminalError(
+        ErrorCode.SERVER_ERROR,
+        f"{provider}: the server sent {what} in the stream",
+        provider=provider,
+    )
+
+
+async def _exhaust(chunks: AsyncIterator[bytes]) -> None:
+    async for _ in chunks:
+        pass
+
+
+async def drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read what follows the terminal event for a short while, so that an HTTP/1.1
+    connection goes back to the pool instead of being closed with unread bytes."""
+    try:
+        if sys.version_info >= (3, 11):
+            async with asyncio.timeout(DRAIN_TIMEOUT):
+                await _exhaust(chunks)
+        else:  # pragma: no cover - Python 3.10
+            await asyncio.wait_for(_exhaust(chunks), DRAIN_TIMEOUT)
+    except Exception:  # clean-up must not turn a finished answer into an error
+        pass
 
 
 async def guard_malformed(items: AsyncIterable[T], *, provider: str) -> AsyncIterator[T]:
@@ -23,18 +58,8 @@ async def guard_malformed(items: AsyncIterable[T], *, provider: str) -> AsyncIte
             item = await iterator.__anext__()
         except StopAsyncIteration:
             return
-        except json.JSONDecodeError as exc:
-            raise LiminalError(
-                ErrorCode.SERVER_ERROR,
-                f"{provider}: the server sent malformed data in the stream",
-                provider=provider,
-            ) from exc
-        except UnicodeDecodeError as exc:
-            raise LiminalError(
-                ErrorCode.SERVER_ERROR,
-                f"{provider}: the server sent bytes that are not UTF-8 text in the stream",
-                provider=provider,
-            ) from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise malformed(provider, exc) from exc
         yield item
 
 

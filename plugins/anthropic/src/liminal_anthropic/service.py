@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -17,10 +18,12 @@ from liminal import (
     Usage,
 )
 from liminal.service import ClientPool, ServiceContext
+from liminal.sse import SseDecoder
 from liminal.streaming import (
     check_event_stream,
+    drain,
     ended_early,
-    guard_malformed,
+    malformed,
     not_an_api_answer,
 )
 from liminal_anthropic.params import message_arguments
@@ -42,16 +45,35 @@ _STOP_REASONS = {
 }
 
 
+#: Keyed copies of the shared clients kept at most (a pool rarely holds more keys).
+_KEYED_CLIENTS = 16
+
+
 def map_stop_reason(raw: str | None) -> FinishReason:
     return _STOP_REASONS.get(raw or "end_turn", FinishReason.STOP)
 
 
 def _input_tokens(usage: Any) -> int:
-    """Input tokens including the cached part, which the API counts apart."""
+    """Input tokens including the cached part, which the API counts apart (``usage``: the
+    SDK's object or the JSON object)."""
+    get = usage.get if isinstance(usage, dict) else lambda name: getattr(usage, name, None)
     return sum(
-        getattr(usage, name, None) or 0
+        get(name) or 0
         for name in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
     )
+
+
+def _error_event(
+    client: anthropic.AsyncAnthropic, data: str, response: httpx2.Response
+) -> anthropic.APIStatusError:
+    """The SDK's error for an ``error`` event inside a 200 stream, as the SDK raises it."""
+    body: object = data
+    try:
+        body = json.loads(data)
+        message = f"{body}"
+    except Exception:
+        message = data or f"Error code: {response.status_code}"
+    return client._make_status_error(message, body=body, response=response)
 
 
 class AnthropicService:
@@ -61,6 +83,10 @@ class AnthropicService:
         self.context = context
         self._http_client = http_client
         self._clients = ClientPool(self._build)
+        # (shared client, key) -> its copy with that key: a copy per request would also
+        # resolve the SDK's platform headers again in a worker thread (~1 ms of CPU).
+        self._keyed_clients: dict[tuple[anthropic.AsyncAnthropic, str], anthropic.AsyncAnthropic]
+        self._keyed_clients = {}
 
     def client(self, base_url: str | None) -> anthropic.AsyncAnthropic:
         """The shared client of ``base_url`` (the key is set per request)."""
@@ -80,12 +106,21 @@ class AnthropicService:
 
     async def _keyed(self, model_id: str) -> anthropic.AsyncAnthropic:
         base = self.client(self.context.base_url_for(model_id))
-        return base.with_options(api_key=await self.context.api_key())
+        key = await self.context.api_key()
+        keyed = self._keyed_clients.get((base, key))
+        if keyed is None:
+            if len(self._keyed_clients) >= _KEYED_CLIENTS:
+                self._keyed_clients.clear()
+            keyed = self._keyed_clients[base, key] = base.with_options(api_key=key)
+        return keyed
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         model = self.context.model_info(request.model)
         client = await self._keyed(model.id)
+        # The SDK builds and sends the request and raises its HTTP errors; the body is parsed
+        # here, one json.loads per event, without the SDK's pydantic events.
         stream = await client.messages.create(**message_arguments(model, request), stream=True)
+        response = stream.response
         provider = self.context.provider.id
         input_tokens = output_tokens = 0
         stop_reason: str | None = None
@@ -93,29 +128,52 @@ class AnthropicService:
         received: list[str] = []
         try:
             check_event_stream(
-                stream.response.headers,
+                response.headers,
                 provider=provider,
                 base_url_var=self.context.provider.base_url_env_var,
             )
-            async for event in guard_malformed(stream, provider=provider):
-                kind = event.type
-                if kind == "content_block_delta":
-                    text = getattr(event.delta, "text", None)
-                    if text:
-                        received.append(text)
-                        yield TextDelta(text)
-                elif kind == "message_start":
-                    input_tokens = _input_tokens(event.message.usage)
-                elif kind == "message_delta":
-                    stop_reason = event.delta.stop_reason or stop_reason
-                    # Cumulative counts; when the input side is here too, it is the final one.
-                    input_tokens = _input_tokens(event.usage) or input_tokens
-                    output_tokens = event.usage.output_tokens or output_tokens
-                elif kind == "message_stop":
-                    stopped = True
-                    break
+            decoder = SseDecoder()
+            chunks = response.aiter_bytes()
+            try:
+                async for raw in chunks:
+                    for name, data in decoder.feed(raw):
+                        if name is None or name == "ping":
+                            continue
+                        if name == "error":
+                            raise _error_event(client, data, response)
+                        if not data:
+                            continue
+                        event = json.loads(data)
+                        if not isinstance(event, dict):
+                            raise malformed(provider, ValueError(data))
+                        kind = event.get("type")
+                        if kind == "content_block_delta":
+                            text = event["delta"].get("text")
+                            if text:
+                                received.append(text)
+                                yield TextDelta(text)
+                        elif kind == "message_start":
+                            input_tokens = _input_tokens(event["message"]["usage"])
+                        elif kind == "message_delta":
+                            stop_reason = event["delta"].get("stop_reason") or stop_reason
+                            # Cumulative counts; when the input side is here too, it is the
+                            # final one.
+                            usage = event["usage"]
+                            input_tokens = _input_tokens(usage) or input_tokens
+                            output_tokens = usage.get("output_tokens") or output_tokens
+                        elif kind == "message_stop":
+                            stopped = True
+                            break
+                    if stopped:
+                        break
+                else:
+                    decoder.finish()
+                if stopped and response.http_version == "HTTP/1.1":
+                    await drain(chunks)  # the connection goes back to the pool
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise malformed(provider, exc) from exc
         finally:
-            await stream.close()
+            await response.aclose()
         if not stopped:
             raise ended_early(provider, model.id, received, "message_stop")
         yield Usage(input_tokens, output_tokens)
@@ -149,6 +207,7 @@ class AnthropicService:
 
     async def aclose(self) -> None:
         """Close the shared clients (and their connections) in the running event loop."""
+        self._keyed_clients.clear()  # copies that share the shared clients' connections
         await self._clients.aclose()
 
     async def validate_key(self, key: Secret) -> KeyStatus:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -19,10 +20,12 @@ from liminal import (
     Usage,
 )
 from liminal.service import ClientPool, ServiceContext
+from liminal.sse import SseDecoder
 from liminal.streaming import (
     check_event_stream,
+    drain,
     ended_early,
-    guard_malformed,
+    malformed,
     not_an_api_answer,
 )
 from liminal_openai.params import chat_arguments
@@ -44,6 +47,16 @@ _FINISH_REASONS = {
 
 def map_finish_reason(raw: str | None) -> FinishReason:
     return _FINISH_REASONS.get(raw or "stop", FinishReason.STOP)
+
+
+def _error_event(error: Any, response: httpx2.Response) -> openai.APIError:
+    """The SDK's ``APIError`` for an error object inside a 200 stream, as the SDK raises it."""
+    import openai
+
+    message = error.get("message") if isinstance(error, dict) else None
+    if not message or not isinstance(message, str):
+        message = "An error occurred during streaming"
+    return openai.APIError(message=message, request=response.request, body=error)
 
 
 class OpenAIService:
@@ -86,37 +99,74 @@ class OpenAIService:
         return self.client(self.context.base_url_for(model_id))
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        import httpx2
+        import openai
+
         model = self.context.model_info(request.model)
         arguments = chat_arguments(model, request)
+        # The SDK builds and sends the request and raises its HTTP errors; the body is parsed
+        # here, one json.loads per event, without the SDK's pydantic chunks.
         stream = await self._client_for(model.id).chat.completions.create(
             **arguments, stream=True, stream_options={"include_usage": True}
         )
+        response = stream.response
+        provider = self.context.provider.id
         finish: str | None = None
-        refused = False
+        refused = done = False
         received: list[str] = []
         try:
             check_event_stream(
-                stream.response.headers,
-                provider=self.context.provider.id,
+                response.headers,
+                provider=provider,
                 base_url_var=self.context.provider.base_url_env_var,
             )
-            async for chunk in guard_malformed(stream, provider=self.context.provider.id):
-                usage = getattr(chunk, "usage", None)
-                if usage is not None:
-                    yield Usage(usage.prompt_tokens or 0, usage.completion_tokens or 0)
-                for choice in chunk.choices:
-                    delta = choice.delta
-                    text = (delta.content or delta.refusal or "") if delta is not None else ""
-                    refused = refused or bool(delta is not None and delta.refusal)
-                    if text:
-                        received.append(text)
-                        yield TextDelta(text)
-                    if choice.finish_reason:
-                        finish = choice.finish_reason
+            decoder = SseDecoder()
+            chunks = response.aiter_bytes()
+            try:
+                async for raw in chunks:
+                    for name, data in decoder.feed(raw):
+                        if data.startswith("[DONE]"):
+                            done = True
+                            break
+                        chunk = json.loads(data)
+                        if name is not None and name.startswith("thread."):
+                            continue  # Assistants events: nothing of a chat answer
+                        if not isinstance(chunk, dict):
+                            raise malformed(provider, ValueError(data))
+                        if chunk.get("error"):
+                            raise _error_event(chunk["error"], response)
+                        usage = chunk.get("usage")
+                        if usage is not None:
+                            yield Usage(
+                                usage.get("prompt_tokens") or 0,
+                                usage.get("completion_tokens") or 0,
+                            )
+                        for choice in chunk.get("choices") or ():
+                            delta = choice.get("delta")
+                            if delta:
+                                text = delta.get("content") or delta.get("refusal")
+                                if text:
+                                    refused = refused or bool(delta.get("refusal"))
+                                    received.append(text)
+                                    yield TextDelta(text)
+                            if choice.get("finish_reason"):
+                                finish = choice["finish_reason"]
+                    if done:
+                        break
+                else:
+                    decoder.finish()
+                if done and response.http_version == "HTTP/1.1":
+                    await drain(chunks)
+            except httpx2.TimeoutException as exc:
+                raise openai.APITimeoutError(request=response.request) from exc
+            except httpx2.RequestError as exc:
+                raise openai.APIConnectionError(request=response.request) from exc
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise malformed(provider, exc) from exc
         finally:
-            await stream.close()
+            await response.aclose()
         if finish is None:
-            raise ended_early(self.context.provider.id, model.id, received, "a finish reason")
+            raise ended_early(provider, model.id, received, "a finish reason")
         # A refusal arrives as text with finish_reason "stop": say what it is.
         yield Finish(FinishReason.REFUSAL if refused else map_finish_reason(finish), finish)
 
