@@ -56,11 +56,12 @@ def map_stop_reason(raw: str | None) -> FinishReason:
 def _input_tokens(usage: Any) -> int:
     """Input tokens including the cached part, which the API counts apart (``usage``: the
     SDK's object or the JSON object)."""
-    get = usage.get if isinstance(usage, dict) else lambda name: getattr(usage, name, None)
-    return sum(
-        get(name) or 0
-        for name in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
-    )
+    names = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+    if isinstance(usage, dict):
+        values = [usage.get(name) for name in names]
+    else:
+        values = [getattr(usage, name, None) for name in names]
+    return sum(int(value or 0) for value in values)
 
 
 def _error_event(
