@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine.describe()
     info["Load average at start"] = _load()
     results = Results(
-        command=shlex.join([sys.executable, "benchmarks/run.py", *argv]), machine=info
+        command=shlex.join(["python", "benchmarks/run.py", *argv]), machine=info
     )
     steps = {
         "startup": lambda: startup.run(args.runs, log=_log),
