@@ -126,9 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     info = machine.describe()
     info["Load average at start"] = _load()
-    results = Results(
-        command=shlex.join(["python", "benchmarks/run.py", *argv]), machine=info
-    )
+    results = Results(command=shlex.join(["python", "benchmarks/run.py", *argv]), machine=info)
     steps = {
         "startup": lambda: startup.run(args.runs, log=_log),
         "overhead": lambda: overhead.run(args.chunks, log=_log),
