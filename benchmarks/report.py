@@ -7,14 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from env import PLUGINS
+from sections import UI_TTFT_ADDED_MS, concurrency_section, engine_section, table, ui_section
 
 __all__ = ["Results", "document", "summary"]
 
 STARTUP_RATIO = 1.5
 THROUGHPUT_DROP_PCT = 3.0
 TTFT_ADDED_MS = 1.0
-#: What `liminal ui` may add to the time to first token, over the CLI's own turn.
-UI_TTFT_ADDED_MS = 50.0
 #: Client CPU per chunk through Liminal, at most this fraction of the raw SDK's (the mock).
 CPU_PER_CHUNK_RATIO = 0.3
 #: Client CPU before the first token through Liminal, at most this times the raw SDK's.
@@ -38,12 +37,6 @@ class Results:
     engine: Any = None
     ui: Any = None
     notes: list[str] = field(default_factory=list)
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _ok(met: bool) -> str:
@@ -186,7 +179,7 @@ def _budget_rows(r: Results) -> list[list[str]]:
 
 
 def summary(r: Results) -> str:
-    return _table(["budget", "limit", "measured", "verdict"], _budget_rows(r))
+    return table(["budget", "limit", "measured", "verdict"], _budget_rows(r))
 
 
 def _startup(s) -> str:
@@ -204,7 +197,7 @@ def _startup(s) -> str:
             f"{max(s.baseline_ms):.1f}",
         ],
     ]
-    heavy = _table(
+    heavy = table(
         ["top-level package", "import time beyond the baseline's (ms)"],
         [[f"`{name}`", f"{own / 1000:.1f}"] for own, name in s.heaviest],
     )
@@ -213,7 +206,7 @@ def _startup(s) -> str:
             "## 1. Start-up",
             f"Wall time of a fresh process, median of {s.runs} interleaved runs after 2 warm-up "
             "runs each, the console script next to `sys.executable`, output to `/dev/null`.",
-            _table(["command", "median (ms)", "min (ms)", "max (ms)"], rows),
+            table(["command", "median (ms)", "min (ms)", "max (ms)"], rows),
             f"Ratio of the medians: **{s.ratio:.2f}×** (budget ≤ {STARTUP_RATIO}×).",
             f"`-X importtime`: {s.modules_imported} modules imported; provider SDKs among them: "
             f"**{', '.join(s.forbidden_imported) or 'none'}** (checked: "
@@ -301,7 +294,7 @@ def _streaming(r: Results) -> str:
             "against its partner's (ratio for throughput, difference for time), so load that "
             "comes and goes on the machine mostly cancels; the interval is a 95 % bootstrap "
             "over pairs. The other columns are each side's own median and interquartile range.",
-            _table(header, _paired_rows(p)),
+            table(header, _paired_rows(p)),
             f"Both sides produced {'the same text' if p.same_text else 'DIFFERENT texts'} "
             f"in every stream; text chunks per stream: {', '.join(map(str, p.chunk_counts))}. "
             "Wall-clock figures here move with everything else the machine runs (see the load "
@@ -328,7 +321,7 @@ def _streaming(r: Results) -> str:
             "`OpenAIService` adapter plus `ManagedService`) over the raw SDK's own parsing. "
             f"{m.pairs} pairs of long streams, {m.first_pairs} pairs of "
             f"{m.first_max_tokens}-chunk streams for the first token.",
-            _table(header, _paired_rows(m)),
+            table(header, _paired_rows(m)),
             "Where the client is the bottleneck, as here, chunk throughput follows client CPU "
             "per chunk: Liminal's stack would stream "
             f"{abs(m.client_bound_throughput_change_pct):.1f} % "
@@ -349,7 +342,7 @@ def _streaming(r: Results) -> str:
             "`ANTHROPIC_BASE_URL`/`ANTHROPIC_API_KEY` pointing at the mock. "
             f"{a.pairs} pairs of long streams, {a.first_pairs} pairs of "
             f"{a.first_max_tokens}-chunk streams for the first token.",
-            _table(header, _paired_rows(a)),
+            table(header, _paired_rows(a)),
         ]
     if r.peers is not None:
         q = r.peers
@@ -376,7 +369,7 @@ def _streaming(r: Results) -> str:
             f"{q.rounds} rounds, the order of the peers rotating, of {q.streams} streams of "
             f"{q.tokens} chunks each after 3 warm-up streams; client CPU (the thread's) per "
             "chunk and before the first chunk, medians over all streams.",
-            _table(
+            table(
                 [
                     "client",
                     "version",
@@ -397,7 +390,7 @@ def _streaming(r: Results) -> str:
             "`ManagedService.stream` (real `ApiKeyManager`, key from the environment, empty "
             f"`LIMINAL_HOME`). Event-loop thread CPU time; medians of {o.repeats} streams of "
             f"{o.chunks} chunks, and of {o.requests} one-chunk streams for the first event.",
-            _table(
+            table(
                 ["", "direct", "through ManagedService", "added"],
                 [
                     [
@@ -418,135 +411,8 @@ def _streaming(r: Results) -> str:
     return "\n\n".join(parts)
 
 
-def _concurrency(c) -> str:
-    rows = [
-        [
-            str(lv.streams),
-            f"{lv.baseline_kib / 1024:.1f}",
-            f"{lv.peak_kib / 1024:.1f}",
-            f"{(lv.peak_kib - lv.baseline_kib) / 1024:.1f}",
-            f"**{lv.kib_per_stream:.1f}**",
-            f"{lv.after_kib / 1024:.1f}",
-            "yes" if lv.all_open_at_once else "no",
-            f"{lv.completed}/{lv.streams}",
-            f"{lv.exactly_one_finish}/{lv.streams}",
-            f"{lv.one_usage}/{lv.streams}",
-            ", ".join(map(str, lv.text_chunks)) or "–",
-            str(lv.error_count),
-            f"{lv.seconds:.1f}",
-        ]
-        for lv in c.levels
-    ]
-    header = [
-        "streams",
-        "baseline RSS (MiB)",
-        "peak RSS (MiB)",
-        "added (MiB)",
-        "KiB/stream",
-        "RSS after (MiB)",
-        "all open at once",
-        "completed",
-        "exactly one Finish, last",
-        "one Usage",
-        "text chunks each",
-        "errors",
-        "wall (s)",
-    ]
-    return "\n\n".join(
-        [
-            "## 3. Concurrency",
-            "N concurrent `ManagedService.stream` calls (`gpt-4o-mini` via "
-            "`LlmServiceFactory`, one shared `AsyncOpenAI` client) in one process, against "
-            f"`benchmarks/sse_server.py` streaming {c.chunks} text chunks per request "
-            "(plus role, finish and usage chunks) on 127.0.0.1. Each level runs in a fresh "
-            "worker process (`benchmarks/stream_load.py`); the mock runs in its own. Baseline: "
-            "`VmRSS` after one warm-up stream (imports done, client built); peak: `VmHWM` "
-            "(reset to the baseline through `/proc/self/clear_refs`) once all N streams have "
-            "ended. Every stream pauses after its first text chunk until all N have one, so "
-            "all N are open at the same moment. KiB/stream = (peak − baseline) / N.",
-            _table(header, rows),
-        ]
-    )
-
-
-def _engine(results: list[Any]) -> str:
-    rows = [
-        [
-            e.label,
-            str(len(e.runs)),
-            f"{e.median('ready_s'):.2f}",
-            f"**{e.median('first_token_s'):.2f}**",
-            f"**{e.median('tokens_per_s'):.0f}**",
-            f"{e.median('prompt_tokens_per_s'):.0f}",
-        ]
-        for e in results
-    ]
-    header = [
-        "engine",
-        "runs",
-        "ready (s)",
-        "start to first token (s)",
-        "generation (tokens/s)",
-        "prompt (tokens/s)",
-    ]
-    return "\n\n".join(
-        [
-            "## 4. The local engine",
-            "SmolLM2-135M-Instruct (Q4_1) served by `LlamaServer` (2 threads, one slot, 2048 "
-            "tokens of context), started afresh for every run; medians over the runs. *Ready*: "
-            "from starting the engine process until the model is loaded and `/health` answers; "
-            "*first token*: until the first streamed token of a one-message chat request. "
-            "Generation and prompt speeds are llama.cpp's own timings (`timings` in its answer) "
-            "for 128 greedy tokens with `ignore_eos`. A `llama-server` of your own is measured "
-            "too, the way `LIMINAL_LLAMA_SERVER` runs it, when `LIMINAL_BENCH_LLAMA_SERVER` "
-            "names it, so the cost of the portable build can be read off one run.",
-            _table(header, rows),
-        ]
-    )
-
-
-def _ui(u) -> str:
-    def row(label: str, values: list[float]) -> list[str]:
-        q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
-        return [
-            label,
-            str(len(values)),
-            f"{statistics.median(values):.1f}",
-            f"{q[0]:.1f}–{q[2]:.1f}",
-        ]
-
-    low, high = u.interval()
-    return "\n\n".join(
-        [
-            "## 5. The web UI",
-            "`liminal ui` in its own process; headless Chromium (Debian's `/usr/bin/chromium`, "
-            "driven by Playwright) on 127.0.0.1. *Page usable*: from navigation start until "
-            "the page has its models and conversations and marks itself ready "
-            "(`performance.mark`), after 3 warm-up loads. *First token in the browser*: from "
-            "the Enter key's handler to the first text in the DOM, a new chat each time. *The "
-            "CLI's turn*: `Conversation.stream` in the benchmark's process with the CLI's "
-            "file store, from the call to the first `TextDelta` (what `liminal prompt` and "
-            "`liminal chat` run, without starting a process and an engine). Same model "
-            "(smollm2), prompt, temperature 0, seed 1, `max_tokens` 16; each side has its own "
-            "warm engine; alternating pairs after 3 warm-up turns each.",
-            _table(
-                ["measure", "runs", "median (ms)", "IQR (ms)"],
-                [
-                    row("page usable", u.loads),
-                    row("DOMContentLoaded", u.dom_loaded),
-                    row("first token in the browser", u.browser_ttft),
-                    row("… of which Send to the `start` event", u.browser_start),
-                    row("first token, the CLI's turn", u.cli_ttft),
-                ],
-            ),
-            f"Added by the UI (median of the pairs' differences): **{u.added_ms:+.1f} ms** "
-            f"(95 % bootstrap {low:+.1f} … {high:+.1f} ms; budget ≤ {UI_TTFT_ADDED_MS:g} ms).",
-        ]
-    )
-
-
 def document(r: Results) -> str:
-    machine = _table(["", ""], [[k, v] for k, v in r.machine.items()])
+    machine = table(["", ""], [[k, v] for k, v in r.machine.items()])
     parts = [
         "# Performance",
         "Figures from `benchmarks/run.py` (`nox -s bench`), measured against Liminal's "
@@ -567,11 +433,11 @@ def document(r: Results) -> str:
     if any(x is not None for x in (r.llama, r.mock, r.anthropic, r.peers, r.overhead)):
         parts.append(_streaming(r))
     if r.concurrency is not None:
-        parts.append(_concurrency(r.concurrency))
+        parts.append(concurrency_section(r.concurrency))
     if r.engine is not None:
-        parts.append(_engine(r.engine))
+        parts.append(engine_section(r.engine))
     if r.ui is not None:
-        parts.append(_ui(r.ui))
+        parts.append(ui_section(r.ui))
     parts += [
         "## Reproducing",
         "    nox -s bench                  # print the figures\n"
