@@ -28,7 +28,7 @@ from liminal.errors import ErrorCode, LiminalError
 from liminal.factory import LlmServiceFactory
 from liminal.fallback import FallbackChain
 from liminal.notices import AnsweredBy, Notice, Refitted, Stopped, Switched, Trimmed
-from liminal.store import ConversationStore, StoredMessage
+from liminal.store import ConversationStore, StoredMessage, sendable
 from liminal.types import (
     ChatRequest,
     Finish,
@@ -183,8 +183,9 @@ class Conversation:
         self._model = model
         if self._cid is not None:
             self.store.set_model(self._cid, model.id)
-        history = self.history()
-        count = self._counter(self._calibration())
+        stored = self.messages()
+        history = sendable(stored)
+        count = self._counter(_calibration(stored))
         fitted = fit_history(history, model, system=self._system, count=count)
         notice = Switched(model.id, len(history), fitted.dropped)
         log.info(notice.describe())
@@ -196,7 +197,7 @@ class Conversation:
 
     def history(self) -> list[Message]:
         """What the next turn sends before the new user message."""
-        return self.store.history(self._cid) if self._cid is not None else []
+        return sendable(self.messages())
 
     # -- turns -------------------------------------------------------------------------
 
@@ -225,11 +226,7 @@ class Conversation:
                     yield event
                 break
             except LiminalError as error:
-                if turn.may_refit(error):
-                    self._refit(turn, error)
-                    continue
-                turn.failed(error, chain.answered_by)
-                raise
+                self._after_failure(turn, error, chain.answered_by)  # raises unless refitted
             except BaseException:  # Ctrl-C, cancelled, the consumer stopped: keep what came
                 turn.interrupted(chain.answered_by)
                 raise
@@ -250,11 +247,7 @@ class Conversation:
                 result = await chain.complete(turn.request)
                 break
             except LiminalError as error:
-                if turn.may_refit(error):
-                    self._refit(turn, error)
-                    continue
-                turn.failed(error, chain.answered_by)
-                raise
+                self._after_failure(turn, error, chain.answered_by)  # raises unless refitted
             except BaseException:
                 turn.interrupted(chain.answered_by)
                 raise
@@ -291,19 +284,13 @@ class Conversation:
 
         return count
 
-    def _calibration(self) -> float:
-        """How far off our estimate was, going by the latest answer the provider counted."""
-        for message in reversed(self.messages()):
-            if message.usage and message.prompt_estimate and message.usage.input:
-                low, high = CALIBRATION
-                return min(max(message.usage.input / message.prompt_estimate, low), high)
-        return 1.0
-
     def _turn(
         self, text: str, parameters: Mapping[str, Any] | None, timeout: float | None
     ) -> _Turn:
         merged = {**self.parameters, **(parameters or {})}
-        turn = _Turn(self, text, merged, timeout, self._calibration())
+        stored = self.messages()  # read once: the history, and how far off our counts were
+        turn = _Turn(self, text, merged, timeout, _calibration(stored))
+        turn.history = sendable(stored)
         self._fit(turn)
         if turn.dropped:
             self._notify(Trimmed(self._model.id, turn.dropped))
@@ -314,7 +301,7 @@ class Conversation:
     def _fit(self, turn: _Turn) -> None:
         max_output = turn.parameters.get("max_tokens")
         fitted = fit_history(
-            [*self.history(), Message(Role.USER, turn.text)],
+            [*turn.history, Message(Role.USER, turn.text)],
             self._model,
             system=self._system,
             max_output=max_output if isinstance(max_output, int) else None,
@@ -331,6 +318,14 @@ class Conversation:
             parameters=turn.parameters,
             timeout=turn.timeout,
         )
+
+    def _after_failure(self, turn: _Turn, error: LiminalError, answered_by: str | None) -> None:
+        """A failed attempt: trimmed for one more try after an overflow (returns), else
+        recorded and raised."""
+        if not turn.may_refit(error):
+            turn.failed(error, answered_by)
+            raise error
+        self._refit(turn, error)
 
     def _refit(self, turn: _Turn, error: LiminalError) -> None:
         """Trim by the numbers the provider gave (else by half again) and try once more."""
@@ -394,6 +389,8 @@ class _Turn:
         self.timeout = timeout
         self.factor = factor
         self.request: ChatRequest
+        #: The stored turns to send before this one (read once, also for a refit).
+        self.history: list[Message] = []
         self.estimate = 0
         self.dropped = 0
         self.refitted = False
@@ -478,6 +475,15 @@ class _Turn:
         store.update_answer(self._answer_id, self.answer_text, status, model=model)
         if not self.pieces:  # no answer came: the user turn is kept and shown, never resent
             store.set_status(self._user_id, "failed")
+
+
+def _calibration(stored: Sequence[StoredMessage]) -> float:
+    """How far off our estimate was, going by the latest answer the provider counted."""
+    for message in reversed(stored):
+        if message.usage and message.prompt_estimate and message.usage.input:
+            low, high = CALIBRATION
+            return min(max(message.usage.input / message.prompt_estimate, low), high)
+    return 1.0
 
 
 def _stored_model(

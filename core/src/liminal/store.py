@@ -14,6 +14,7 @@ import os
 import sqlite3
 import time
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 import attrs
@@ -21,7 +22,7 @@ import attrs
 from liminal.errors import ErrorCode, LiminalError
 from liminal.types import Message, Role, Usage
 
-__all__ = ["ConversationStore", "StoreDamaged", "StoredConversation", "StoredMessage"]
+__all__ = ["ConversationStore", "StoreDamaged", "StoredConversation", "StoredMessage", "sendable"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -257,13 +258,8 @@ class ConversationStore:
         return StoredConversation(row[0], row[1], row[2], row[3], messages, row[4])
 
     def history(self, cid: str) -> list[Message]:
-        """The turns to send again: every user turn and every answer text received, but not
-        a user turn that failed (its answer never came: sending it again fails again)."""
-        return [
-            m.as_message()
-            for m in self.get(cid).messages
-            if m.content and not (m.role is Role.USER and m.status == "failed")
-        ]
+        """The turns to send again (see :func:`sendable`)."""
+        return sendable(self.get(cid).messages)
 
     def list(
         self, limit: int = 50, *, query: str | None = None, model: str | None = None
@@ -300,6 +296,16 @@ class ConversationStore:
         self._db.execute("DELETE FROM messages WHERE conversation_id = ?", (cid,))
         self._db.execute("DELETE FROM conversations WHERE id = ?", (cid,))
         self._db.execute("COMMIT")
+
+
+def sendable(messages: Iterable[StoredMessage]) -> list[Message]:
+    """The turns to send again: every user turn and every answer text received, but not a
+    user turn that failed (its answer never came: sending it again fails again)."""
+    return [
+        m.as_message()
+        for m in messages
+        if m.content and not (m.role is Role.USER and m.status == "failed")
+    ]
 
 
 def _status(status: str, writer: int | None) -> str:
