@@ -41,14 +41,15 @@ class LocalService:
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
-        self._servers: dict[str, tuple[LlamaServer, OpenAIService]] = {}
+        #: model id -> its engine, the service speaking to it, and the model's settings
+        self._servers: dict[str, tuple[LlamaServer, OpenAIService, LocalModel]] = {}
         self._lock = asyncio.Lock()
 
-    async def _backend(self, model_id: str) -> OpenAIService:
+    async def _backend(self, model_id: str) -> tuple[OpenAIService, LocalModel]:
         async with self._lock:  # two first requests for one model start one engine
             found = self._servers.get(model_id)
             if found is not None and found[0].running:
-                return found[1]
+                return found[1], found[2]
             local = _find(model_id)
             server = await self._start(local)
             backend_context = ServiceContext(
@@ -59,8 +60,8 @@ class LocalService:
                 fixed_key=Secret(server.api_key),
             )
             backend = OpenAIService(backend_context)
-            self._servers[model_id] = (server, backend)
-            return backend
+            self._servers[model_id] = (server, backend, local)
+            return backend, local
 
     async def _start(self, local: LocalModel) -> LlamaServer:
         """Start the engine for ``local``, reporting progress; errors say what to do."""
@@ -119,22 +120,22 @@ class LocalService:
 
         return report
 
-    def _request(self, request: ChatRequest) -> ChatRequest:
-        """The request with the local defaults for what it does not set."""
-        local = _find(request.model)
+    def _request(self, request: ChatRequest, local: LocalModel | None = None) -> ChatRequest:
+        """The request with the local defaults for what it does not set (``local``: the
+        model's settings, when already read)."""
+        local = local or _find(request.model)
         defaults: dict[str, Any] = {**DEFAULT_SAMPLING, "max_tokens": local.max_output_tokens}
         return attrs.evolve(request, parameters={**defaults, **request.parameters})
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        request = self._request(request)
-        backend = await self._backend(request.model)
-        async for event in backend.stream(request):
+        # The settings were read when the engine started: no file read per request.
+        backend, local = await self._backend(request.model)
+        async for event in backend.stream(self._request(request, local)):
             yield event
 
     async def complete(self, request: ChatRequest) -> ChatResult:
-        request = self._request(request)
-        backend = await self._backend(request.model)
-        return await backend.complete(request)
+        backend, local = await self._backend(request.model)
+        return await backend.complete(self._request(request, local))
 
     async def validate_key(self, key: Secret) -> KeyStatus:
         return KeyStatus.VALID  # a local server needs no key of the user's
@@ -154,14 +155,14 @@ class LocalService:
 
     async def aclose(self) -> None:
         """Close the HTTP clients and stop the servers this service started."""
-        for _, backend in list(self._servers.values()):
+        for _, backend, _ in list(self._servers.values()):
             await backend.aclose()
         self.close()
 
     def close(self) -> None:
         """Stop every server this service started."""
         servers, self._servers = list(self._servers.values()), {}
-        for server, _ in servers:
+        for server, _, _ in servers:
             server.stop()
 
 
