@@ -1,7 +1,7 @@
 """The wrapper's own cost, without I/O: a fake service through ``ManagedService`` vs directly.
 
 The fake yields pre-built ``TextDelta`` objects and never waits, so the only difference
-between the two loops is what ``liminal.client.ManagedService.stream`` adds: per request
+between the two loops is what ``liminal.managed.ManagedService.stream`` adds: per request
 (model resolution, parameter check, key lookup) and per chunk (deadline, invariant checks).
 Times are the event-loop thread's CPU time, so other processes on the machine do not inflate
 them.
@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from env import liminal_env
 
-from liminal.client import ManagedService
 from liminal.errors import ErrorCode, LiminalError
-from liminal.keys import ApiKeyManager
+from liminal.keys.pool import ApiKeyManager
+from liminal.managed import ManagedService
 from liminal.types import (
     ChatRequest,
     Finish,

@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 import httpx2
 
 from liminal import ModelInfo, ProviderInfo, Secret
-from liminal.registry import ModelRegistry, ProviderRegistry
-from liminal.service import ServiceContext, Timeouts
+from liminal.provider.registry import ModelRegistry, ProviderRegistry
+from liminal.provider.service import ServiceContext, Timeouts
 
 Handler = Callable[[httpx2.Request], httpx2.Response]
 Api = TypeVar("Api", bound="FakeApi")

@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from liminal import Capabilities, ModelInfo, ProviderInfo, __version__, hookimpl
+from liminal._serialize import structure, unstructure
 from liminal.cli import cli, main
 from liminal.plugins import Plugins, reset_plugins
-from liminal.serialize import structure, unstructure
 
 FAKE_PROVIDER = ProviderInfo(
     id="fakeprov",

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from liminal.cli.progress import ProgressLine
-from liminal.service import Progress
+from liminal.provider.service import Progress
 
 
 class Terminal(io.StringIO):

@@ -13,13 +13,14 @@ from typing import Any
 import attrs
 import pytest
 
-from liminal.client import ManagedService
 from liminal.errors import LiminalError
-from liminal.keys import ApiKeyManager, Secret
-from liminal.mapping import error_from_exception
-from liminal.registry import ModelRegistry, ProviderRegistry
+from liminal.keys.pool import ApiKeyManager
+from liminal.keys.secret import Secret
+from liminal.managed import ManagedService
+from liminal.provider.mapping import error_from_exception
+from liminal.provider.registry import ModelRegistry, ProviderRegistry
+from liminal.provider.service import ServiceContext, Timeouts, current_key
 from liminal.retry import RetryNotice, RetryPolicy
-from liminal.service import ServiceContext, Timeouts, current_key
 from liminal.types import (
     ChatRequest,
     ChatResult,

@@ -6,8 +6,7 @@ import string
 
 from hypothesis import strategies as st
 
-from liminal.keyfile import KeyFileData, ProviderKeys, StoredKey
-from liminal.preferences import Preferences
+from liminal.keys.file import KeyFileData, ProviderKeys, StoredKey
 from liminal.types import (
     COMMON_PARAMETERS,
     Capabilities,
@@ -22,6 +21,7 @@ from liminal.types import (
     TextDelta,
     Usage,
 )
+from liminal.ui import Preferences
 
 texts = st.text(max_size=30)
 ids = st.text(alphabet=string.ascii_lowercase + string.digits + "-._:/", min_size=1, max_size=20)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from liminal.errors import ErrorCode, LiminalError
-from liminal.keys import ApiKeyManager, Secret
-from liminal.service import current_key
+from liminal.keys.pool import ApiKeyManager
+from liminal.keys.secret import Secret
+from liminal.provider.service import current_key
 
 from .client_fakes import (
     ENV_KEY,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from liminal.errors import ErrorCode, LiminalError
-from liminal.keys import Secret
+from liminal.keys.secret import Secret
 from liminal.retry import RetryPolicy
 from liminal.types import (
     KeyStatus,

@@ -8,8 +8,8 @@ import gc
 import pytest
 
 from liminal.errors import ErrorCode, LiminalError
+from liminal.provider.service import Timeouts, current_key
 from liminal.retry import RetryPolicy
-from liminal.service import Timeouts, current_key
 from liminal.types import (
     Finish,
     FinishReason,

@@ -9,8 +9,8 @@ import pytest
 
 from liminal.config import Config, TimeoutOverrides, load_config
 from liminal.errors import ErrorCode, LiminalError
+from liminal.provider.service import Timeouts
 from liminal.retry import RetryPolicy
-from liminal.service import Timeouts
 
 
 def test_missing_file_gives_the_defaults(tmp_path: Path) -> None:

@@ -24,8 +24,8 @@ from liminal.conversation import (
 from liminal.errors import ErrorCode, LiminalError
 from liminal.factory import LlmServiceFactory
 from liminal.plugins import Plugins
-from liminal.registry import ModelRegistry, ProviderRegistry
-from liminal.service import ServiceContext
+from liminal.provider.registry import ModelRegistry, ProviderRegistry
+from liminal.provider.service import ServiceContext
 from liminal.store import ConversationStore
 from liminal.types import (
     ChatRequest,
@@ -364,3 +364,56 @@ def test_a_dead_writers_streaming_answer_reads_as_interrupted(store: Conversatio
 )
 def test_overflow_numbers(message: str, numbers: tuple[int | None, int | None]) -> None:
     assert overflow_numbers(message) == numbers
+
+
+@pytest.mark.parametrize("asked", [False, True])
+def test_the_services_exact_count_decides_the_fitting_when_asked(
+    store: ConversationStore, monkeypatch: pytest.MonkeyPatch, asked: bool
+) -> None:
+    """The provider says the prompt is far longer than our estimate: with exact counts on,
+    the old turns are left out for it (one count per turn); off, the service is never asked."""
+    from liminal.config import Config
+
+    counted: list[ChatRequest] = []
+
+    async def count_tokens(self: ScriptService, request: ChatRequest) -> int:
+        counted.append(request)
+        return 50 * sum(len(m.content) for m in request.messages)
+
+    monkeypatch.setattr(ScriptService, "count_tokens", count_tokens, raising=False)
+    plugins = Plugins(load_entry_points=False, warn=[].append)
+    plugins.pm.register(ScriptPlugin(), name="script")
+    factory = LlmServiceFactory(plugins=plugins, config=Config(exact_token_counts=asked))
+    notices: list[object] = []
+    conversation = Conversation(factory, SMALL, store=store, on_notice=notices.append)
+    ScriptService.reply = lambda request: answer("ok", usage=None)
+    run(conversation, "one")
+    run(conversation, "two")
+    trimmed = [n for n in notices if isinstance(n, Trimmed)]
+    if asked:
+        assert len(counted) == 2  # once per turn, not once per turn considered
+        assert [m.content for m in counted[-1].messages] == ["one", "ok", "two"]
+        assert trimmed
+        assert [m.content for m in ScriptService.requests[-1].messages] == ["two"]
+    else:
+        assert counted == []
+        assert not trimmed
+        assert len(ScriptService.requests[-1].messages) == 3
+
+
+def test_a_failing_count_leaves_the_estimate_to_answer(
+    store: ConversationStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liminal.config import Config
+
+    async def count_tokens(self: ScriptService, request: ChatRequest) -> int:
+        raise RuntimeError("count-tokens endpoint is down")
+
+    monkeypatch.setattr(ScriptService, "count_tokens", count_tokens, raising=False)
+    plugins = Plugins(load_entry_points=False, warn=[].append)
+    plugins.pm.register(ScriptPlugin(), name="script")
+    factory = LlmServiceFactory(plugins=plugins, config=Config(exact_token_counts=True))
+    conversation = Conversation(factory, SMALL, store=store)
+    run(conversation, "one")
+    run(conversation, "two")
+    assert len(ScriptService.requests[-1].messages) == 3

@@ -8,7 +8,7 @@ import pytest
 
 from liminal import LiminalError as PublicLiminalError
 from liminal.errors import EXIT_CODES, RETRYABLE, ErrorCode, LiminalError
-from liminal.keys import Secret
+from liminal.keys.secret import Secret
 
 #: docs/errors.md, the exit status of each code.
 DESIGN_EXIT_CODES = {

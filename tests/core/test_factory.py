@@ -10,13 +10,13 @@ from typing import Any, ClassVar
 import pytest
 
 from liminal import hookimpl
-from liminal.client import ManagedService
 from liminal.errors import ErrorCode, LiminalError
 from liminal.factory import LlmServiceFactory, load_service_class
-from liminal.keys import ApiKeyManager
+from liminal.keys.pool import ApiKeyManager
+from liminal.managed import ManagedService
 from liminal.plugins import Plugins
-from liminal.registry import ModelRegistry, ProviderRegistry
-from liminal.service import ServiceContext
+from liminal.provider.registry import ModelRegistry, ProviderRegistry
+from liminal.provider.service import ServiceContext
 from liminal.types import (
     ChatRequest,
     Finish,
@@ -222,7 +222,7 @@ def test_broken_service_path_reaches_the_caller_not_the_listing(plugins: Plugins
 
 
 def test_progress_reaches_the_factory_listener(plugins: Plugins) -> None:
-    from liminal.service import Progress
+    from liminal.provider.service import Progress
 
     heard: list[Progress] = []
     factory = LlmServiceFactory(plugins=plugins, on_progress=heard.append)
@@ -233,7 +233,7 @@ def test_progress_reaches_the_factory_listener(plugins: Plugins) -> None:
 
 
 def test_progress_without_a_listener_goes_nowhere(plugins: Plugins) -> None:
-    from liminal.service import Progress
+    from liminal.provider.service import Progress
 
     LlmServiceFactory(plugins=plugins).for_model("echo-1")
     EchoService.built[0].on_progress(Progress("echo", "echo-1", "warming up", 0.1, done=True))

@@ -14,8 +14,8 @@ from liminal.errors import ErrorCode, LiminalError
 from liminal.factory import LlmServiceFactory
 from liminal.fallback import FallbackChain, FallbackNotice
 from liminal.plugins import Plugins
+from liminal.provider.service import ServiceContext
 from liminal.retry import RetryPolicy
-from liminal.service import ServiceContext
 from liminal.types import (
     ChatRequest,
     ChatResult,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from liminal._files import write_atomically
+from liminal._serialize import to_json
 from liminal.errors import ErrorCode, LiminalError
-from liminal.files import write_atomically
-from liminal.keyfile import KeyFile, KeyFileData, ProviderKeys, StoredKey
-from liminal.serialize import to_json
+from liminal.keys.file import KeyFile, KeyFileData, ProviderKeys, StoredKey
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from liminal.keyfile import KeyFile, KeyFileData, ProviderKeys, StoredKey
-from liminal.keys import RECHECK_SECONDS, ApiKeyManager, KeyEntry, KeySource, Secret, redact
+from liminal.keys.file import KeyFile, KeyFileData, ProviderKeys, StoredKey
+from liminal.keys.pool import RECHECK_SECONDS, ApiKeyManager, KeyEntry, KeySource
+from liminal.keys.secret import Secret, redact
 
 # A prefix keeps generated secrets from colliding with text other tests look for.
 secret_values = st.text(
@@ -273,7 +274,7 @@ def test_log_records_are_scrubbed_of_keys() -> None:
     import io
     import logging
 
-    from liminal.keys import RedactingFilter
+    from liminal.keys.secret import RedactingFilter
 
     secret = Secret("sk-logging-secret-value-9876")
     stream = io.StringIO()
@@ -299,7 +300,7 @@ def test_log_records_are_scrubbed_of_keys() -> None:
 
 
 def test_key_scope_keeps_provider_keys_away_from_other_servers() -> None:
-    from liminal.keys import key_scope
+    from liminal.keys.pool import key_scope
     from liminal.types import ModelInfo, ProviderInfo
 
     provider = ProviderInfo("p", "P", "x:Y", key_env_var="P_KEY")

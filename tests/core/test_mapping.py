@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from liminal.errors import ErrorCode, LiminalError
-from liminal.mapping import (
+from liminal.provider.mapping import (
     error_from_body,
     error_from_exception,
     error_from_http,

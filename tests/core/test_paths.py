@@ -7,7 +7,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from liminal.paths import config_dir, data_dir
+from liminal._paths import config_dir, data_dir
 
 
 def test_liminal_home_overrides_both(liminal_home: Path) -> None:

@@ -18,7 +18,7 @@ from liminal.plugins import (
     get_plugins,
     reset_plugins,
 )
-from liminal.registry import ModelRegistry, ProviderRegistry
+from liminal.provider.registry import ModelRegistry, ProviderRegistry
 from liminal.types import Message, ModelInfo, ProviderInfo, Role
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from liminal.errors import ErrorCode, LiminalError
-from liminal.preferences import (
+from liminal.ui import (
     Preferences,
     load_preferences,
     preferences_path,

@@ -61,7 +61,7 @@ def test_star_import_gives_exactly_all() -> None:
 def test_public_names_are_the_implementations() -> None:
     from liminal.errors import LiminalError
     from liminal.hookspecs import hookimpl
-    from liminal.keys import Secret
+    from liminal.keys.secret import Secret
     from liminal.types import ModelInfo
 
     assert liminal.LiminalError is LiminalError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from liminal.errors import ErrorCode, LiminalError
-from liminal.registry import ModelRegistry, ProviderRegistry, RegistryError
+from liminal.provider.registry import ModelRegistry, ProviderRegistry, RegistryError
 from liminal.types import ModelInfo, ProviderInfo
 
 

@@ -10,10 +10,15 @@ import pytest
 from liminal import hookimpl
 from liminal.errors import ErrorCode, LiminalError
 from liminal.plugins import Plugins
-from liminal.preferences import Preferences, save_preferences
-from liminal.registry import ModelRegistry, ProviderRegistry
-from liminal.selection import default_model, require_default_model, set_default_model
+from liminal.provider.registry import ModelRegistry, ProviderRegistry
 from liminal.types import ModelInfo, ProviderInfo
+from liminal.ui import (
+    Preferences,
+    default_model,
+    require_default_model,
+    save_preferences,
+    set_default_model,
+)
 
 
 def _model(mid: str, provider: str, **changes: object) -> ModelInfo:

@@ -10,9 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from liminal.keyfile import KeyFileData
-from liminal.preferences import Preferences
-from liminal.serialize import converter, from_json, structure, to_json, unstructure
+from liminal._serialize import converter, from_json, structure, to_json, unstructure
+from liminal.keys.file import KeyFileData
 from liminal.types import (
     Capabilities,
     ChatRequest,
@@ -26,6 +25,7 @@ from liminal.types import (
     TextDelta,
     Usage,
 )
+from liminal.ui import Preferences
 
 from . import strategies as s
 
@@ -136,7 +136,7 @@ def test_bad_data_raises(data: dict[str, Any], cls: type) -> None:
 
 
 def test_one_converter_is_shared() -> None:
-    from liminal import serialize
+    from liminal import _serialize as serialize
 
     assert serialize.converter is converter
     assert converter.unstructure(Usage(3, 4)) == unstructure(Usage(3, 4))

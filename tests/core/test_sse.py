@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from liminal.sse import SseDecoder
+from liminal.provider.sse import SseDecoder
 
 
 def decode(*chunks: bytes) -> list[tuple[str | None, str]]:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from liminal.errors import ErrorCode, LiminalError
-from liminal.streaming import ended_early, guard_malformed
+from liminal.provider.streaming import ended_early, guard_malformed
 
 
 async def items(*values: object) -> AsyncIterator[object]:
@@ -49,7 +49,7 @@ def test_ended_early() -> None:
 
 
 def test_a_stream_that_ends_before_any_text_says_nothing_arrived() -> None:
-    from liminal.streaming import ended_early
+    from liminal.provider.streaming import ended_early
 
     empty = ended_early("p", "m", [], "message_stop")
     assert empty.code is ErrorCode.STREAM_INTERRUPTED
@@ -71,7 +71,7 @@ def test_a_stream_that_ends_before_any_text_says_nothing_arrived() -> None:
     ],
 )
 def test_check_event_stream(content_type: str, fails: bool) -> None:
-    from liminal.streaming import check_event_stream
+    from liminal.provider.streaming import check_event_stream
 
     headers = {"content-type": content_type} if content_type else {}
     if not fails:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from liminal.serialize import unstructure
+from liminal._serialize import unstructure
 from liminal.types import (
     COMMON_PARAMETERS,
     Capabilities,

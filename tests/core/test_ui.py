@@ -9,7 +9,8 @@ import pytest
 
 from liminal import hookimpl
 from liminal.errors import ErrorCode, LiminalError
-from liminal.keys import ApiKeyManager, Secret
+from liminal.keys.pool import ApiKeyManager
+from liminal.keys.secret import Secret
 from liminal.plugins import Plugins
 from liminal.types import Capabilities, ModelInfo, ProviderInfo
 from liminal.ui import ModelSelector

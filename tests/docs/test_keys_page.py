@@ -14,7 +14,7 @@ BLOCKS = re.findall(r"```python\n(.*?)```", PAGE.read_text(encoding="utf-8"), re
 
 def test_the_example_runs_and_prints_the_explicit_key(tmp_path: Path) -> None:
     (code,) = BLOCKS
-    assert "liminal.keyfile" not in code  # internal: the page must not teach it
+    assert "liminal.keys.file" not in code  # internal: the page must not teach it
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LIMINAL_", "OPENAI_"))}
     env["LIMINAL_HOME"] = str(tmp_path)
     done = subprocess.run(

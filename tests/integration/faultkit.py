@@ -11,8 +11,8 @@ from liminal import ChatRequest, ErrorCode, Message, Role, TextDelta
 from liminal.config import Config
 from liminal.factory import LlmServiceFactory
 from liminal.plugins import Plugins
+from liminal.provider.service import Timeouts
 from liminal.retry import RetryNotice, RetryPolicy
-from liminal.service import Timeouts
 
 #: Attempts per call in the fault tests (the policy is fast: milliseconds between them).
 MAX_ATTEMPTS = 3

@@ -24,8 +24,8 @@ from liminal import (
     LiminalError,
     Usage,
 )
-from liminal.client import ManagedService
-from liminal.service import Timeouts
+from liminal.managed import ManagedService
+from liminal.provider.service import Timeouts
 
 if TYPE_CHECKING:
     from faults import Faults

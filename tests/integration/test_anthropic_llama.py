@@ -32,9 +32,9 @@ from liminal import (
     TextDelta,
     Usage,
 )
-from liminal.client import ManagedService
 from liminal.factory import LlmServiceFactory
-from liminal.keys import ApiKeyManager
+from liminal.keys.pool import ApiKeyManager
+from liminal.managed import ManagedService
 from liminal.plugins import Plugins
 from liminal.retry import RetryPolicy
 from liminal_anthropic.catalog import MODELS

@@ -1,7 +1,9 @@
-"""liminal_count_tokens for Claude models: the count-tokens endpoint, only when asked."""
+"""Exact token counts for Claude models: the service's count_tokens against the count-tokens
+endpoint, with the key the core chose, and nothing when it cannot count."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.request
 from pathlib import Path
@@ -9,20 +11,23 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from liminal import Message, Role
-from liminal.plugins import Plugins
+from liminal import ChatRequest, Message, Role
+from liminal.factory import LlmServiceFactory
 
 if TYPE_CHECKING:
     from liminal_local.server import LlamaServer
 
 pytestmark = pytest.mark.integration
 
-MESSAGES = [
-    Message(Role.SYSTEM, "Be brief."),
-    Message(Role.USER, "Tell me about the sea."),
-    Message(Role.ASSISTANT, "It is large and salty.", "claude-haiku-4-5-20251001"),
-    Message(Role.USER, "And the sky?"),
-]
+REQUEST = ChatRequest(
+    "claude-haiku-4-5",
+    (
+        Message(Role.USER, "Tell me about the sea."),
+        Message(Role.ASSISTANT, "It is large and salty.", "claude-haiku-4-5-20251001"),
+        Message(Role.USER, "And the sky?"),
+    ),
+    system="Be brief.",
+)
 
 
 def server_count(server: LlamaServer) -> int:
@@ -45,37 +50,38 @@ def server_count(server: LlamaServer) -> int:
 
 
 @pytest.fixture
-def hook(llama_server: LlamaServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Plugins:
+def anthropic_env(
+    llama_server: LlamaServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LIMINAL_HOME", str(tmp_path))
     monkeypatch.setenv("LIMINAL_PLUGINS", "liminal-anthropic")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", llama_server.root_url)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "K1")
-    return Plugins()
 
 
-def count(plugins: Plugins) -> int | None:
-    model = plugins.models.resolve("claude-haiku-4-5")
-    return plugins.pm.hook.liminal_count_tokens(model=model, messages=MESSAGES)  # type: ignore[no-any-return]
+def count() -> int | None:
+    async def go() -> int | None:
+        factory = LlmServiceFactory()
+        try:
+            return await factory.for_model(REQUEST.model).count_tokens(REQUEST)
+        finally:
+            await factory.aclose()
+
+    return asyncio.run(go())
 
 
-def test_without_asking_the_core_estimate_answers(hook: Plugins) -> None:
-    from liminal.context import estimate_tokens
-
-    assert count(hook) == estimate_tokens(MESSAGES)
-
-
-def test_asked_for_exactness_the_endpoint_answers(
-    hook: Plugins, tmp_path: Path, llama_server: LlamaServer
-) -> None:
-    (tmp_path / "config.json").write_text(json.dumps({"exact_token_counts": True}))
-    assert count(hook) == server_count(llama_server)
+@pytest.mark.usefixtures("anthropic_env")
+def test_the_endpoint_counts_with_the_key_the_core_chose(llama_server: LlamaServer) -> None:
+    assert count() == server_count(llama_server)
 
 
-def test_a_rejected_key_falls_back_to_the_estimate(
-    hook: Plugins, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from liminal.context import estimate_tokens
-
-    (tmp_path / "config.json").write_text(json.dumps({"exact_token_counts": True}))
+@pytest.mark.usefixtures("anthropic_env")
+def test_a_rejected_key_gives_no_count(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-wrong-key-for-counting")
-    assert count(hook) == estimate_tokens(MESSAGES)
+    assert count() is None
+
+
+@pytest.mark.usefixtures("anthropic_env")
+def test_no_key_gives_no_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    assert count() is None

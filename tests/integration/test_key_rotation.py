@@ -20,7 +20,7 @@ import pytest
 
 from liminal import ChatRequest, ErrorCode, LiminalError, Message, Role, Secret
 from liminal.factory import LlmServiceFactory
-from liminal.keys import RECHECK_SECONDS, ApiKeyManager, KeyEntry, KeySource
+from liminal.keys.pool import RECHECK_SECONDS, ApiKeyManager, KeyEntry, KeySource
 from liminal.plugins import reset_plugins
 from liminal_openai.service import OpenAIService
 

@@ -31,8 +31,8 @@ from liminal import (
     TextDelta,
     Usage,
 )
-from liminal.client import ManagedService
 from liminal.factory import LlmServiceFactory
+from liminal.managed import ManagedService
 from liminal.plugins import Plugins
 from liminal.retry import RetryPolicy
 from liminal_openai.catalog import MODELS
@@ -265,7 +265,7 @@ async def test_the_second_key_works_too(
 async def test_an_explicit_key_wins_over_the_environment(
     openai_env: Path, traffic: Traffic, llama_server: LlamaServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from liminal.keys import ApiKeyManager
+    from liminal.keys.pool import ApiKeyManager
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong-key-for-llama-0001")
     keys = ApiKeyManager({"openai": Secret(llama_server.api_keys[1])})

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from liminal._version import __version__
 
 #: Where each public name lives.
 _EXPORTS = {
@@ -28,7 +28,7 @@ _EXPORTS = {
     "ErrorCode": "liminal.errors",
     "LiminalError": "liminal.errors",
     "hookimpl": "liminal.hookspecs",
-    "Secret": "liminal.keys",
+    "Secret": "liminal.keys.secret",
     "COMMON_PARAMETERS": "liminal.types",
     "Capabilities": "liminal.types",
     "ChatRequest": "liminal.types",
@@ -103,7 +103,7 @@ if TYPE_CHECKING:
     from liminal.conversation import Answer, Conversation
     from liminal.errors import ErrorCode, LiminalError
     from liminal.hookspecs import hookimpl
-    from liminal.keys import Secret
+    from liminal.keys.secret import Secret
     from liminal.types import (
         COMMON_PARAMETERS,
         Capabilities,

@@ -62,7 +62,7 @@ def get_async_model(name: str | None = None) -> AsyncModel:
 
 def _resolve(name: str | None) -> ModelInfo:
     from liminal.plugins import get_plugins
-    from liminal.selection import model_or_default
+    from liminal.ui import model_or_default
 
     return model_or_default(get_plugins(), name)
 

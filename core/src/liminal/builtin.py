@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 @hookimpl(trylast=True)
 def liminal_map_error(provider_id: str, error: BaseException) -> LiminalError | None:
-    from liminal.mapping import error_from_exception
+    from liminal.provider.mapping import error_from_exception
 
     return error_from_exception(error, provider=provider_id)
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import attrs
 
-from liminal.files import UserFile
+from liminal._files import UserFile
+from liminal.provider.service import Timeouts
 from liminal.retry import RetryPolicy
-from liminal.service import Timeouts
 
 __all__ = ["CircuitSettings", "Config", "TimeoutOverrides", "config_path", "load_config"]
 
@@ -83,7 +83,7 @@ class Config:
 
 
 def config_path() -> Path:
-    from liminal.paths import config_dir
+    from liminal._paths import config_dir
 
     return config_dir() / "config.json"
 

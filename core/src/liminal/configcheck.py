@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from liminal.files import BadSetting
+from liminal._files import BadSetting
 
 __all__ = ["check_config"]
 

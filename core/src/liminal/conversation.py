@@ -139,7 +139,7 @@ class Conversation:
     ) -> Conversation:
         """A new conversation, or a stored one (``cid``, or the latest with
         ``continue_latest``) on its own model unless ``model_name`` says otherwise."""
-        from liminal.selection import require_default_model
+        from liminal.ui import require_default_model
 
         if continue_latest and cid is None:
             cid = store.latest_id()
@@ -209,7 +209,7 @@ class Conversation:
         timeout: float | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """One turn: the answer's events as they arrive, stored as they arrive."""
-        turn = self._turn(text, parameters, timeout)
+        turn = await self._turn(text, parameters, timeout)
         chain = self._chain()
         usage: Usage | None = None
         finish: Finish | None = None
@@ -240,7 +240,7 @@ class Conversation:
         timeout: float | None = None,
     ) -> Answer:
         """One turn without streaming: the whole answer at once, then stored."""
-        turn = self._turn(text, parameters, timeout)
+        turn = await self._turn(text, parameters, timeout)
         chain = self._chain()
         while True:
             try:
@@ -284,19 +284,33 @@ class Conversation:
 
         return count
 
-    def _turn(
+    async def _turn(
         self, text: str, parameters: Mapping[str, Any] | None, timeout: float | None
     ) -> _Turn:
         merged = {**self.parameters, **(parameters or {})}
         stored = self.messages()  # read once: the history, and how far off our counts were
         turn = _Turn(self, text, merged, timeout, _calibration(stored))
         turn.history = sendable(stored)
+        await self._count_exactly(turn)
         self._fit(turn)
         if turn.dropped:
             self._notify(Trimmed(self._model.id, turn.dropped))
         # What would refuse the request before sending: nothing is stored for it.
         turn.request, _ = self.factory.for_model(self._model.id).check(turn.request)
         return turn
+
+    async def _count_exactly(self, turn: _Turn) -> None:
+        """With ``exact_token_counts`` on, the provider counts the whole prompt once and our
+        estimate is scaled to that count for the fitting: one request per turn, not one per
+        turn considered."""
+        if not self.factory.config.exact_token_counts:
+            return
+        messages = [*turn.history, Message(Role.USER, turn.text)]
+        request = ChatRequest(self._model.id, tuple(messages), system=self._system)
+        counted = await self.factory.for_model(self._model.id).count_tokens(request)
+        if counted:
+            system = [Message(Role.SYSTEM, self._system)] if self._system else []
+            turn.factor = counted / max(estimate_tokens([*system, *messages]), 1)
 
     def _fit(self, turn: _Turn) -> None:
         max_output = turn.parameters.get("max_tokens")

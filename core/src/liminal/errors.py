@@ -97,7 +97,7 @@ class LiminalError(Exception):
     """Every failure Liminal reports. ``__cause__`` is the provider SDK's exception.
 
     The message never contains a key: plugins build it from the provider's
-    error body, and :func:`liminal.keys.redact` scrubs anything key-shaped.
+    error body, and :func:`liminal.keys.secret.redact` scrubs anything key-shaped.
     """
 
     def __init__(
@@ -115,7 +115,7 @@ class LiminalError(Exception):
         partial_text: str = "",
         retryable: bool | None = None,
     ) -> None:
-        from liminal.keys import redact
+        from liminal.keys.secret import redact
 
         self.code = ErrorCode(code)
         self.message = redact(message)

@@ -7,13 +7,13 @@ import os
 from collections.abc import Callable
 
 from liminal.breaker import CircuitBreaker
-from liminal.client import ManagedService
 from liminal.config import Config, load_config
 from liminal.errors import ErrorCode, LiminalError
-from liminal.keys import ApiKeyManager
+from liminal.keys.pool import ApiKeyManager
+from liminal.managed import ManagedService
 from liminal.plugins import Plugins, get_plugins
+from liminal.provider.service import LlmService, Progress, ServiceContext, Timeouts
 from liminal.retry import RetryNotice, RetryPolicy
-from liminal.service import LlmService, Progress, ServiceContext, Timeouts
 from liminal.types import ModelInfo, ProviderInfo
 
 __all__ = ["LlmServiceFactory", "load_service_class"]

@@ -1,139 +1,15 @@
-"""Reading and writing user files safely: atomic, private (0600 in 0700 directories)."""
+"""Deprecated: 0.1's path for these names. Import them from :mod:`liminal.provider`."""
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from liminal._deprecated import moved
 
-if TYPE_CHECKING:
-    from liminal.errors import LiminalError
-
-__all__ = ["BadSetting", "UserFile", "locked", "write_atomically"]
-
-T = TypeVar("T")
-
-
-class BadSetting(ValueError):
-    """A value in a user's file of the wrong type or out of range; the message names its key."""
-
-
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (a sidecar lock file) so read-change-write cycles
-    of two processes do not interleave. A no-op where ``fcntl`` does not exist."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        yield
-        return
-    from liminal.private import private_dir, unwritable
-
-    private_dir(path.parent)
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except PermissionError as exc:  # root passes the access check, not a read-only mount
-        raise unwritable(path.parent, exc) from exc
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
-def write_atomically(
-    path: Path, text: str, mode: int = 0o600, *, durable: bool = True, own_dir: bool = True
-) -> None:
-    """Replace ``path`` with ``text`` so a reader never sees half a file.
-
-    ``durable`` also waits for the disk (fsync); a cache that can be rebuilt skips it.
-    ``own_dir``: the directory is Liminal's, made (or kept) 0700; False for a directory of
-    the user's, such as the target of a symlinked key file.
-    """
-    from liminal.private import private_dir, unwritable
-
-    if own_dir:
-        private_dir(path.parent)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    except PermissionError as exc:  # root passes the access check, not a read-only mount
-        raise unwritable(path.parent, exc) from exc
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            if durable:
-                os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-class UserFile(Generic[T]):
-    """A JSON file of the user's, read and written through the one cattrs converter.
-
-    Missing: the value's defaults. Not parseable, or with a field Liminal does not know:
-    ``INVALID_REQUEST`` naming the file, which is left untouched (never overwritten).
-    """
-
-    def __init__(
-        self,
-        path: Path,
-        kind: type[T],
-        *,
-        what: str,
-        mode: int = 0o600,
-        check: Callable[[Any], None] | None = None,
-    ) -> None:
-        self.path = path
-        self.kind = kind
-        self.what = what
-        self.mode = mode
-        #: Checks the parsed JSON before it is structured; raises BadSetting naming the key.
-        self.check = check
-
-    def load(self) -> T:
-        import json
-
-        from liminal.serialize import structure
-
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return self.kind()
-        except IsADirectoryError as exc:
-            raise self._invalid("is a directory", "move it aside") from exc
-        except UnicodeDecodeError as exc:
-            raise self._invalid("is not UTF-8 text", "fix or remove it") from exc
-        except OSError as exc:
-            raise self._invalid(f"cannot be read ({exc.strerror})", "fix or remove it") from exc
-        try:
-            data = json.loads(text)
-            if self.check is not None:
-                self.check(data)
-            return structure(data, self.kind)
-        except BadSetting as exc:
-            raise self._invalid(
-                f"is not valid: {exc}", "fix that value, or remove it to use the default"
-            ) from exc
-        except Exception as exc:
-            raise self._invalid(f"is not valid ({type(exc).__name__})", "fix or remove it") from exc
-
-    def _invalid(self, problem: str, fix: str) -> LiminalError:
-        from liminal.errors import ErrorCode, LiminalError
-
-        return LiminalError(
-            ErrorCode.INVALID_REQUEST,
-            f"{self.what} {self.path} {problem}",
-            hint=f"{fix}; it was left untouched",
-        )
-
-    def save(self, value: T) -> None:
-        from liminal.serialize import to_json
-
-        write_atomically(self.path, to_json(value) + "\n", self.mode)
+__getattr__ = moved(
+    __name__,
+    {
+        "BadSetting": "liminal.provider",
+        "UserFile": "liminal.provider",
+        "locked": "liminal._files",
+        "write_atomically": "liminal.provider",
+    },
+)

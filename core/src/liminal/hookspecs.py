@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     import click
 
     from liminal.errors import LiminalError
-    from liminal.registry import ModelRegistry, ProviderRegistry
+    from liminal.provider.registry import ModelRegistry, ProviderRegistry
     from liminal.types import Message, ModelInfo
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
@@ -68,7 +68,9 @@ def liminal_count_tokens(model: ModelInfo, messages: list[Message]) -> int | Non
     """Count the input tokens of ``messages`` exactly for ``model``.
 
     Return ``None`` when this plugin cannot count exactly; the core then uses a
-    conservative estimate. Stops at first non-None result.
+    conservative estimate. Stops at first non-None result. Called each time a history is
+    fitted, so it must not need the network: a count from the provider's API belongs in the
+    service's optional ``count_tokens(request)``, which gets the key and base URL.
 
     :param model: the model the messages are sent to.
     :param messages: the conversation, system prompt included as a system message.

@@ -20,7 +20,7 @@ import attrs
 import pluggy
 
 from liminal import hookspecs
-from liminal.registry import ModelRegistry, ProviderRegistry
+from liminal.provider.registry import ModelRegistry, ProviderRegistry
 
 if TYPE_CHECKING:
     import click
@@ -127,7 +127,7 @@ class Plugins:
             self._dists[ep.name] = (dist_name, version)
 
     def _fail(self, name: str, dist: str | None, exc: BaseException) -> None:
-        from liminal.keys import redact
+        from liminal.keys.secret import redact
 
         error = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
         failure = PluginFailure(name, dist, error)
@@ -199,7 +199,7 @@ class Plugins:
             dist, version = self._dists.get(name, (None, None))
             builtin = name in DEFAULT_PLUGINS
             if builtin:
-                from liminal import __version__
+                from liminal._version import __version__
 
                 dist, version = "liminal", __version__
             records.append(PluginRecord(name, dist, version, hooks, builtin))

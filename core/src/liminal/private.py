@@ -69,7 +69,7 @@ def private_dir(path: Path) -> Path:
 
     A directory that cannot be made or written is INVALID_REQUEST naming it.
     """
-    from liminal.paths import config_dir, data_dir
+    from liminal._paths import config_dir, data_dir
 
     roots = (config_dir(), data_dir())
     if path not in roots and path.parent in roots:

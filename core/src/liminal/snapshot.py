@@ -26,7 +26,7 @@ _ENV = ("LIMINAL_PLUGINS", "LIMINAL_DISABLE_PLUGINS", "LIMINAL_HOME")
 
 
 def snapshot_path() -> Path:
-    from liminal.paths import data_dir
+    from liminal._paths import data_dir
 
     return data_dir() / "cache" / "models.json"
 
@@ -54,8 +54,8 @@ def _dir_stamps(directory: str, suffix: str = "") -> list[Any]:
 
 
 def _key(source_dirs: list[str]) -> list[Any]:
-    from liminal import __version__
-    from liminal.paths import config_dir
+    from liminal._paths import config_dir
+    from liminal._version import __version__
 
     return [
         VERSION,
@@ -87,9 +87,9 @@ def load_snapshot() -> dict[str, Any] | None:
 
 def build_snapshot() -> dict[str, Any]:
     """Load the plugins and take the snapshot (their warnings print as usual)."""
+    from liminal._serialize import unstructure
     from liminal.plugins import DEFAULT_PLUGINS, get_plugins
-    from liminal.selection import default_model
-    from liminal.serialize import unstructure
+    from liminal.ui import default_model
 
     loaded = get_plugins()
     models = list(loaded.models)
@@ -115,8 +115,8 @@ def build_snapshot() -> dict[str, Any]:
 
 def save_snapshot(data: dict[str, Any]) -> None:
     """Store ``data``; a cache that cannot be written is simply not used."""
+    from liminal._files import write_atomically
     from liminal.errors import LiminalError
-    from liminal.files import write_atomically
 
     try:
         write_atomically(snapshot_path(), json.dumps(data) + "\n", durable=False)

@@ -127,7 +127,7 @@ class StoreDamaged(LiminalError):
 class ConversationStore:
     def __init__(self, path: Path | None = None) -> None:
         if path is None:
-            from liminal.paths import data_dir
+            from liminal._paths import data_dir
 
             path = data_dir() / "conversations.db"
         self.path = path

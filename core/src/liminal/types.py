@@ -1,7 +1,7 @@
 """Typed values exchanged between the core, plugins and the CLI.
 
 Every value is a frozen attrs class; their JSON form is owned by
-:mod:`liminal.serialize` (one cattrs converter).
+:mod:`liminal._serialize` (one cattrs converter).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class ProviderInfo:
     """A provider a plugin contributes.
 
     ``service`` is the dotted path ``package.module:ClassName`` of its
-    :class:`~liminal.service.LlmService`; it is imported only when a request
+    :class:`~liminal.provider.service.LlmService`; it is imported only when a request
     is made, so listing models never imports a provider SDK.
     """
 

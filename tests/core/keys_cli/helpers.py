@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from liminal import Secret
 from liminal.cli import main
-from liminal.keys import KeyEntry, KeySource
+from liminal.keys.pool import KeyEntry, KeySource
 
 if TYPE_CHECKING:
     from faults import Faults

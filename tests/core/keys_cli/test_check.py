@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from liminal.keys import ApiKeyManager
+from liminal.keys.pool import ApiKeyManager
 
 from .helpers import (
     BACKUP,

@@ -15,11 +15,11 @@ import httpx2
 import pytest
 
 from liminal import ChatRequest, Message, Role, Secret
-from liminal.client import ManagedService
 from liminal.factory import LlmServiceFactory
-from liminal.keyfile import KeyFile, KeyFileData, ProviderKeys, StoredKey
-from liminal.keys import ApiKeyManager
-from liminal.keystate import KeyState
+from liminal.keys.file import KeyFile, KeyFileData, ProviderKeys, StoredKey
+from liminal.keys.health import KeyState
+from liminal.keys.pool import ApiKeyManager
+from liminal.managed import ManagedService
 from liminal_openai.service import OpenAIService
 
 from .helpers import (

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from liminal import Secret
-from liminal.keyfile import KeyFile
-from liminal.keys import ApiKeyManager
+from liminal.keys.file import KeyFile
+from liminal.keys.pool import ApiKeyManager
 
 from .helpers import (
     BACKUP,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from liminal import Secret
-from liminal.keys import ApiKeyManager
+from liminal.keys.pool import ApiKeyManager
 from liminal.plugins import reset_plugins
 
 from .helpers import (

@@ -18,9 +18,9 @@ from liminal.conversation import Conversation
 from liminal.errors import ErrorCode, LiminalError
 from liminal.factory import LlmServiceFactory
 from liminal.plugins import Plugins
-from liminal.registry import ModelRegistry, ProviderRegistry
+from liminal.provider.registry import ModelRegistry, ProviderRegistry
+from liminal.provider.service import ServiceContext
 from liminal.retry import RetryPolicy
-from liminal.service import ServiceContext
 from liminal.store import ConversationStore
 from liminal.types import (
     ChatRequest,

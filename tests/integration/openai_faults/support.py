@@ -19,8 +19,8 @@ from liminal import (
     LiminalError,
     Usage,
 )
-from liminal.client import ManagedService
-from liminal.service import Timeouts
+from liminal.managed import ManagedService
+from liminal.provider.service import Timeouts
 from liminal_openai.service import OpenAIService
 
 if TYPE_CHECKING:

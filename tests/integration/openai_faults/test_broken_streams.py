@@ -16,8 +16,8 @@ from liminal import (
     Finish,
     LiminalError,
 )
-from liminal.client import ManagedService
-from liminal.service import Timeouts
+from liminal.managed import ManagedService
+from liminal.provider.service import Timeouts
 
 from .support import (
     CHAT,

@@ -16,7 +16,7 @@ from liminal import (
     FinishReason,
     LiminalError,
 )
-from liminal.client import ManagedService
+from liminal.managed import ManagedService
 
 from .support import (
     CHAT,

@@ -14,13 +14,13 @@ from typing import Any
 from fakeapi import FakeApi, registry_of, service_context
 from fakeapi import TrackedStream as TrackedStream  # re-exported for the tests
 from liminal import Capabilities, ModelInfo, Secret
-from liminal.client import ManagedService
 from liminal.factory import LlmServiceFactory
-from liminal.keys import ApiKeyManager
+from liminal.keys.pool import ApiKeyManager
+from liminal.managed import ManagedService
 from liminal.plugins import Plugins
-from liminal.registry import ModelRegistry
+from liminal.provider.registry import ModelRegistry
+from liminal.provider.service import Timeouts
 from liminal.retry import RetryNotice, RetryPolicy
-from liminal.service import Timeouts
 from liminal_anthropic.catalog import MODELS
 from liminal_anthropic.plugin import PROVIDER
 from liminal_anthropic.service import AnthropicService

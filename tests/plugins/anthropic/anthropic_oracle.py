@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from liminal import ChatRequest, Finish, StreamEvent, TextDelta, Usage
-from liminal.streaming import check_event_stream, ended_early, guard_malformed
+from liminal.provider.streaming import check_event_stream, ended_early, guard_malformed
 from liminal_anthropic.params import message_arguments
 from liminal_anthropic.service import AnthropicService, _input_tokens, map_stop_reason
 

@@ -27,7 +27,7 @@ from liminal import (
     Secret,
     Usage,
 )
-from liminal.service import Timeouts
+from liminal.provider.service import Timeouts
 from liminal_anthropic.service import AnthropicService
 
 # -- complete -------------------------------------------------------------------------------
@@ -102,7 +102,7 @@ async def test_client_has_no_sdk_retries_and_the_configured_timeouts(api: MockAp
 
 
 async def test_the_key_is_read_per_request_from_the_core(api: MockApi) -> None:
-    from liminal.service import _current_key
+    from liminal.provider.service import _current_key
 
     api.json(message("Hi"))
     service = api.service()
@@ -175,7 +175,7 @@ async def test_validate_key_unknown_when_the_answer_says_nothing_about_the_key(
 
 
 async def test_validate_key_without_a_fake_server_is_unknown() -> None:
-    from liminal.service import ServiceContext
+    from liminal.provider.service import ServiceContext
     from liminal_anthropic.plugin import PROVIDER
 
     context = ServiceContext(

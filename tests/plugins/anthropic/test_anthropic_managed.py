@@ -38,8 +38,8 @@ from liminal import (
     TextDelta,
     Usage,
 )
-from liminal.client import ManagedService
-from liminal.keys import ApiKeyManager
+from liminal.keys.pool import ApiKeyManager
+from liminal.managed import ManagedService
 from liminal.retry import RetryPolicy
 
 GOOD_KEY = "sk-ant-good-key-000000000002"

@@ -6,13 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import attrs
 import pytest
 
 import liminal_anthropic
 from liminal.factory import LlmServiceFactory, load_service_class
 from liminal.plugins import Plugins
-from liminal.registry import ModelRegistry, ProviderRegistry
+from liminal.provider.registry import ModelRegistry, ProviderRegistry
 from liminal_anthropic import plugin
 from liminal_anthropic.catalog import MODELS
 from liminal_anthropic.service import AnthropicService
@@ -50,7 +49,6 @@ def test_the_entry_point_loads_the_plugin() -> None:
     record = next(r for r in loaded.records() if r.name == "anthropic")
     assert record.distribution == "liminal-anthropic"
     assert set(record.hooks) == {
-        "liminal_count_tokens",
         "liminal_map_error",
         "liminal_register_models",
         "liminal_register_providers",
@@ -104,20 +102,3 @@ def test_registration_never_imports_the_sdk(tmp_path: Path, body: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
-
-
-def test_token_counts_are_left_to_the_core_unless_asked(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from liminal import Message, Role
-    from liminal_anthropic.plugin import liminal_count_tokens
-
-    monkeypatch.setenv("LIMINAL_HOME", str(tmp_path))
-    claude = next(m for m in MODELS if m.id.startswith("claude-haiku-4-5"))
-    messages = [Message(Role.USER, "hi")]
-    assert liminal_count_tokens(claude, messages) is None  # not asked for exactness
-    other = attrs.evolve(claude, provider="openai")
-    (tmp_path / "config.json").write_text('{"exact_token_counts": true}')
-    assert liminal_count_tokens(other, messages) is None  # not an Anthropic model
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    assert liminal_count_tokens(claude, messages) is None  # asked, but no key to ask with

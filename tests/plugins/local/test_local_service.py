@@ -9,7 +9,7 @@ import pytest
 
 from liminal import ChatRequest, ErrorCode, LiminalError, Message, Role
 from liminal.plugins import get_plugins
-from liminal.service import Progress, ServiceContext, Timeouts
+from liminal.provider.service import Progress, ServiceContext, Timeouts
 from liminal_local.plugin import PROVIDER
 from liminal_local.server import BINARY_ENV
 from liminal_local.service import DEFAULT_SAMPLING, LocalService

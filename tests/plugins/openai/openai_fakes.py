@@ -12,8 +12,8 @@ from typing import Any
 from fakeapi import FakeApi, registry_of, service_context
 from fakeapi import TrackedStream as TrackedStream  # re-exported for the tests
 from liminal import Capabilities, ModelInfo
-from liminal.registry import ModelRegistry
-from liminal.service import Timeouts
+from liminal.provider.registry import ModelRegistry
+from liminal.provider.service import Timeouts
 from liminal_openai.catalog import MODELS
 from liminal_openai.plugin import PROVIDER
 from liminal_openai.service import OpenAIService

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from liminal import ChatRequest, Finish, FinishReason, StreamEvent, TextDelta, Usage
-from liminal.streaming import check_event_stream, ended_early, guard_malformed
+from liminal.provider.streaming import check_event_stream, ended_early, guard_malformed
 from liminal_openai.params import chat_arguments
 from liminal_openai.service import OpenAIService, map_finish_reason
 

@@ -12,8 +12,8 @@ import pytest
 from openai_fakes import BASE_URL, MockApi, chunk, completion, sse
 
 from liminal import ChatRequest, ErrorCode, LiminalError, Message, Role
-from liminal.client import ManagedService
 from liminal.factory import LlmServiceFactory
+from liminal.managed import ManagedService
 from liminal.plugins import Plugins
 from liminal.retry import RetryPolicy
 from liminal_openai.compatible import CompatibleFile, CompatibleModel, save_compatible

@@ -12,7 +12,7 @@ import pytest
 import liminal_openai
 from liminal.factory import load_service_class
 from liminal.plugins import Plugins
-from liminal.registry import ModelRegistry, ProviderRegistry
+from liminal.provider.registry import ModelRegistry, ProviderRegistry
 from liminal_openai import plugin
 from liminal_openai.catalog import MODELS
 from liminal_openai.compatible import CompatibleFile, CompatibleModel, save_compatible

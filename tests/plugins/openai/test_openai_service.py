@@ -33,7 +33,7 @@ from liminal import (
     TextDelta,
     Usage,
 )
-from liminal.service import Timeouts
+from liminal.provider.service import Timeouts
 from liminal_openai.service import OpenAIService, map_finish_reason
 
 
@@ -307,7 +307,7 @@ async def test_client_has_no_sdk_retries_and_the_configured_timeouts(api: MockAp
 
 
 async def test_the_key_is_read_per_request_from_the_core(api: MockApi) -> None:
-    from liminal.service import _current_key
+    from liminal.provider.service import _current_key
 
     api.json(completion())
     service = api.service()
@@ -382,8 +382,8 @@ async def test_validate_key_unknown_when_the_answer_says_nothing_about_the_key(
 
 
 async def test_validate_key_with_its_own_client_closes_it() -> None:
-    from liminal.registry import ModelRegistry, ProviderRegistry
-    from liminal.service import ServiceContext
+    from liminal.provider.registry import ModelRegistry, ProviderRegistry
+    from liminal.provider.service import ServiceContext
     from liminal_openai.plugin import PROVIDER
 
     providers = ProviderRegistry()

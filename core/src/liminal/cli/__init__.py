@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from liminal import __version__
+from liminal._version import __version__
 from liminal.cli.output import report_error, show_traceback
 
 __all__ = ["cli", "main"]
@@ -87,7 +87,7 @@ def cli(debug: bool) -> None:
     if debug:
         import logging
 
-        from liminal.keys import RedactingFilter
+        from liminal.keys.secret import RedactingFilter
 
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
         for handler in logging.getLogger().handlers:

@@ -33,7 +33,7 @@ def startup_key_check(factory: LlmServiceFactory, model: ModelInfo, loop: EventL
     INVALID says how to fix it (and the pool moves on to the next key); UNKNOWN (the
     provider could not be reached) is not reported as a problem.
     """
-    from liminal.keystate import KeyState
+    from liminal.keys.health import KeyState
     from liminal.types import KeyStatus
 
     service = factory.for_model(model.id)
@@ -80,7 +80,7 @@ def warn_if_keyless(selector: ModelSelector, model: ModelInfo) -> None:
     """Say at once that a model cannot answer yet, and how to fix it."""
     if selector.key_available(model):
         return
-    from liminal.keys import key_scope
+    from liminal.keys.pool import key_scope
 
     provider = selector.plugins.providers.get(model.provider)
     scope = key_scope(provider, model)
@@ -118,8 +118,8 @@ def _read_line(interactive: bool) -> str | None:
 
 def _terminal(selector: ModelSelector) -> TerminalInput:
     """Line editing, a history across chats and completion, for a chat on a terminal."""
+    from liminal._paths import data_dir
     from liminal.cli.chat_input import TerminalInput
-    from liminal.paths import data_dir
 
     def names() -> list[str]:
         return [name for m in selector.plugins.models for name in (m.id, *m.aliases)]

@@ -105,7 +105,7 @@ def delete_conversation(cid: str, yes: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 def show_conversation(cid: str, as_json: bool) -> None:
     """Show every message of conversation ID."""
-    from liminal.serialize import unstructure
+    from liminal._serialize import unstructure
     from liminal.store import ConversationStore
 
     store = ConversationStore()

@@ -16,8 +16,9 @@ import click
 from liminal.cli.loop import run_and_close
 from liminal.cli.output import echo_json
 from liminal.errors import ErrorCode, LiminalError
-from liminal.keyfile import DEFAULT_LABEL, KeyFile, check_label
-from liminal.keys import ApiKeyManager, KeyEntry, KeySource, Secret
+from liminal.keys.file import DEFAULT_LABEL, KeyFile, check_label
+from liminal.keys.pool import ApiKeyManager, KeyEntry, KeySource
+from liminal.keys.secret import Secret
 from liminal.types import KeyStatus
 
 if TYPE_CHECKING:
@@ -145,7 +146,7 @@ def _tail(last4: str | None) -> str:
 
 
 def _last4(secret: Secret) -> str | None:
-    from liminal.keystate import shown_last4
+    from liminal.keys.health import shown_last4
 
     return shown_last4(secret)
 
@@ -166,7 +167,7 @@ def _echo_table(rows: Sequence[tuple[str, ...]]) -> None:
 
 def _forget(pool: str, *labels: str) -> None:
     """Drop health marks of stored keys that were just replaced or removed."""
-    from liminal.keystate import KeyState
+    from liminal.keys.health import KeyState
 
     state = KeyState.default()
     for label in labels:
@@ -255,8 +256,8 @@ def _listed(manager: ApiKeyManager, pools: Pools) -> list[ListedKey]:
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 def list_keys(as_json: bool) -> None:
     """List every key: provider, label, last four characters, source and status."""
-    from liminal.keystate import KeyState
-    from liminal.serialize import unstructure
+    from liminal._serialize import unstructure
+    from liminal.keys.health import KeyState
 
     rows = _listed(ApiKeyManager(), _pools(_plugins()))
     problem = KeyState.default().problem
@@ -329,8 +330,8 @@ def check_keys(provider: str | None, as_json: bool) -> None:
     UNKNOWN (the provider could not be reached) changes nothing. INVALID keys are marked so
     that requests try them last, and the command exits with status 3.
     """
+    from liminal._serialize import unstructure
     from liminal.factory import LlmServiceFactory
-    from liminal.serialize import unstructure
 
     loaded = _plugins()
     pools = _pools(loaded)

@@ -92,8 +92,8 @@ def _render(snapshot: dict[str, Any], provider_id: str | None, as_json: bool) ->
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 def show_model(model: str, as_json: bool) -> None:
     """Show everything known about MODEL (an id or alias)."""
+    from liminal._serialize import unstructure
     from liminal.plugins import get_plugins
-    from liminal.serialize import unstructure
 
     loaded = get_plugins()
     info = loaded.models.resolve(model)
@@ -123,7 +123,7 @@ def show_model(model: str, as_json: bool) -> None:
 def default_cmd(model: str | None, as_json: bool) -> None:
     """Show the default model, or set it to MODEL."""
     from liminal.plugins import get_plugins
-    from liminal.selection import default_model, set_default_model
+    from liminal.ui import default_model, set_default_model
 
     loaded = get_plugins()
     if model is None:

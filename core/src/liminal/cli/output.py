@@ -20,7 +20,7 @@ def report_error(exc: BaseException, *, as_json: bool = False) -> int:
     if isinstance(exc, LiminalError):
         error = exc
     else:
-        from liminal.keys import redact
+        from liminal.keys.secret import redact
 
         text = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
         error = LiminalError(ErrorCode.UNKNOWN, f"unexpected {text}")
@@ -55,7 +55,7 @@ def show_traceback(exc: BaseException) -> None:
     ``Authorization`` header, and the SDK's exception repeats that body."""
     import traceback
 
-    from liminal.keys import redact
+    from liminal.keys.secret import redact
 
     click.echo(redact("".join(traceback.format_exception(exc))).rstrip("\n"), err=True)
 

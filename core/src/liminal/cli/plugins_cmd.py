@@ -11,8 +11,8 @@ from liminal.cli.output import echo_json
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 def plugins(as_json: bool) -> None:
     """List installed plugins, their versions and hooks."""
+    from liminal._serialize import unstructure
     from liminal.plugins import get_plugins
-    from liminal.serialize import unstructure
 
     loaded = get_plugins()
     records = loaded.records()

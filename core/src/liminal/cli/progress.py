@@ -7,7 +7,7 @@ from typing import TextIO
 
 import click
 
-from liminal.service import Progress
+from liminal.provider.service import Progress
 
 __all__ = ["ProgressLine"]
 

@@ -89,7 +89,8 @@ def run_prompt(
     ``store=False``: the turn is kept in memory only (``--no-log``)."""
     from liminal.cli.storage import open_store
     from liminal.conversation import Conversation
-    from liminal.keys import ApiKeyManager, Secret
+    from liminal.keys.pool import ApiKeyManager
+    from liminal.keys.secret import Secret
     from liminal.store import ConversationStore
 
     if store:  # a damaged store still answers a prompt without history, unstored

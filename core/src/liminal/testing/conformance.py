@@ -18,9 +18,10 @@ import pytest
 
 from liminal.errors import ErrorCode, LiminalError
 from liminal.factory import LlmServiceFactory
-from liminal.keys import ApiKeyManager, Secret
+from liminal.keys.pool import ApiKeyManager
+from liminal.keys.secret import Secret
+from liminal.provider.service import Timeouts
 from liminal.retry import RetryPolicy
-from liminal.service import Timeouts
 from liminal.types import (
     ChatRequest,
     Finish,

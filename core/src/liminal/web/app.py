@@ -32,7 +32,7 @@ from starlette.staticfiles import StaticFiles
 from liminal.conversation import Conversation
 from liminal.errors import ErrorCode, LiminalError
 from liminal.factory import LlmServiceFactory
-from liminal.keys import key_scope
+from liminal.keys.pool import key_scope
 from liminal.store import ConversationStore
 from liminal.ui import ModelChoice, ModelSelector
 from liminal.web.turns import Turns, error_json, report_progress, report_retry

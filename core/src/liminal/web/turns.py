@@ -24,8 +24,8 @@ from liminal.types import TextDelta
 
 if TYPE_CHECKING:
     from liminal.conversation import Conversation, Notice
+    from liminal.provider.service import Progress
     from liminal.retry import RetryNotice
-    from liminal.service import Progress
 
 __all__ = ["Turns", "error_json", "report_progress", "report_retry"]
 
@@ -57,7 +57,7 @@ def report_progress(progress: Progress) -> None:
 def error_json(error: BaseException) -> dict[str, Any]:
     """``{"code", "message", "hint"}``; anything unexpected is UNKNOWN, redacted, one line."""
     if not isinstance(error, LiminalError):
-        from liminal.keys import redact
+        from liminal.keys.secret import redact
 
         text = redact(f"{type(error).__name__}: {error}".splitlines()[0])
         error = LiminalError(ErrorCode.UNKNOWN, f"unexpected {text}")

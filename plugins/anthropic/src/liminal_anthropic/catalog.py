@@ -17,8 +17,8 @@ Aliases are Anthropic's own alias ids plus ``claude-opus``, ``claude-sonnet``,
 
 from __future__ import annotations
 
-from liminal.catalog import ModelFamily
-from liminal.types import Capabilities, ModelInfo
+from liminal import Capabilities, ModelInfo
+from liminal.provider import ModelFamily
 
 __all__ = ["MODELS"]
 

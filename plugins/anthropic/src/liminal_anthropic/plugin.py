@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 from liminal import LiminalError, ProviderInfo, hookimpl
 
 if TYPE_CHECKING:
-    from liminal import Message, ModelInfo
-    from liminal.registry import ModelRegistry, ProviderRegistry
+    from liminal.provider import ModelRegistry, ProviderRegistry
 
 PROVIDER = ProviderInfo(
     id="anthropic",
@@ -30,20 +29,6 @@ def liminal_register_models(registry: ModelRegistry) -> None:
     from liminal_anthropic.catalog import MODELS
 
     registry.extend(MODELS)
-
-
-@hookimpl
-def liminal_count_tokens(model: ModelInfo, messages: list[Message]) -> int | None:
-    """Exact counts from the count-tokens endpoint, only when config.json asks for them."""
-    if model.provider != PROVIDER.id or model.base_url:
-        return None
-    from liminal.config import load_config
-
-    if not load_config().exact_token_counts:
-        return None
-    from liminal_anthropic.tokens import count_tokens
-
-    return count_tokens(model, messages)
 
 
 @hookimpl

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from liminal import (
     ChatRequest,
@@ -17,16 +17,17 @@ from liminal import (
     TextDelta,
     Usage,
 )
-from liminal.service import ClientPool, ServiceContext
-from liminal.sse import SseDecoder
-from liminal.streaming import (
+from liminal.provider import (
+    ClientPool,
+    ServiceContext,
+    SseDecoder,
     check_event_stream,
     drain,
     ended_early,
     malformed,
     not_an_api_answer,
 )
-from liminal_anthropic.params import message_arguments
+from liminal_anthropic.params import message_arguments, messages_and_system
 
 if TYPE_CHECKING:
     import anthropic
@@ -228,3 +229,17 @@ class AnthropicService:
             api_key=await self.context.api_key()
         )
         return [model.id async for model in client.models.list()]
+
+    async def count_tokens(self, request: ChatRequest) -> int | None:
+        """The exact input tokens of ``request``, from the count-tokens endpoint. The core
+        calls it (with the key and deadline it chose) only when config.json asks for exact
+        counts; any failure leaves the count to the core's estimate."""
+        turns, system = messages_and_system(request)
+        if not turns:
+            return None
+        client = await self._keyed(request.model)
+        extra: dict[str, Any] = {"system": system} if system else {}
+        counted = await client.messages.count_tokens(
+            model=request.model, messages=cast(Any, turns), **extra
+        )
+        return int(counted.input_tokens)

@@ -29,14 +29,15 @@ def _load() -> Any:
 @click.option("--max-output", type=click.IntRange(min=1), default=1024, show_default=True)
 def add(path: Path, name: str, context_window: int, max_output: int) -> None:
     """Register the GGUF file PATH as local model NAME."""
-    from liminal.plugins import get_plugins
+    import liminal
     from liminal_local.models import LocalModel
 
     if path.suffix.lower() != ".gguf":
         raise click.BadParameter("must be a .gguf file", param_hint="PATH")
     data = _load()
     mine = {m.name for m in data.models}
-    if name not in mine and name in get_plugins().models:
+    taken = {n for m in liminal.get_models() for n in (m.id, *m.aliases)}
+    if name not in mine and name in taken:
         raise LiminalError(
             ErrorCode.INVALID_REQUEST,
             f"{name!r} is already a model id or alias",

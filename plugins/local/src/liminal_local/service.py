@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from liminal import ChatRequest, ChatResult, ErrorCode, KeyStatus, LiminalError, Secret, StreamEvent
-from liminal.service import Progress, ServiceContext
+from liminal.provider import Progress, ServiceContext
 from liminal_local.models import LocalModel, find_local, gguf_path
 from liminal_local.server import Failure, LlamaServer, LlamaServerError
 from liminal_openai.service import OpenAIService

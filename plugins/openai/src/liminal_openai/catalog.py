@@ -13,8 +13,8 @@ still resolve; their comment gives the date.
 
 from __future__ import annotations
 
-from liminal.catalog import ModelFamily
-from liminal.types import Capabilities, ModelInfo
+from liminal import Capabilities, ModelInfo
+from liminal.provider import ModelFamily
 
 __all__ = ["MODELS", "REASONING_MODELS"]
 

@@ -39,14 +39,15 @@ def add_model(
     aliases: tuple[str, ...],
 ) -> None:
     """Declare MODEL_ID, served by an OpenAI-compatible server at --base-url."""
-    from liminal.plugins import get_plugins
+    import liminal
     from liminal_openai.compatible import CompatibleModel, save_compatible
 
     if not base_url.startswith(("http://", "https://")):
         raise click.BadParameter("must start with http:// or https://", param_hint="--base-url")
     data = _load()
     declared = {m.id for m in data.models}
-    taken = [name for name in (model_id, *aliases) if name in get_plugins().models]
+    known = {n for m in liminal.get_models() for n in (m.id, *m.aliases)}
+    taken = [name for name in (model_id, *aliases) if name in known]
     if model_id not in declared and taken:
         raise LiminalError(
             ErrorCode.INVALID_REQUEST,
@@ -92,7 +93,7 @@ def list_models(as_json: bool) -> None:
     if as_json:
         import json
 
-        from liminal.serialize import unstructure
+        from liminal.provider import unstructure
 
         click.echo(json.dumps([unstructure(m) for m in data.models], indent=2))
         return

@@ -13,8 +13,7 @@ from pathlib import Path
 import attrs
 
 from liminal import Capabilities, LiminalError, ModelInfo
-from liminal.files import UserFile
-from liminal.paths import config_dir
+from liminal.provider import UserFile, config_dir
 
 __all__ = [
     "CompatibleModel",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from liminal import ErrorCode, LiminalError
-from liminal.mapping import error_from_sdk
+from liminal.provider import error_from_sdk
 
 
 def map_openai_error(provider_id: str, error: BaseException) -> LiminalError | None:

@@ -9,7 +9,7 @@ from liminal import LiminalError, ProviderInfo, hookimpl
 if TYPE_CHECKING:
     import click
 
-    from liminal.registry import ModelRegistry, ProviderRegistry
+    from liminal.provider import ModelRegistry, ProviderRegistry
 
 PROVIDER = ProviderInfo(
     id="openai",

@@ -19,9 +19,10 @@ from liminal import (
     TextDelta,
     Usage,
 )
-from liminal.service import ClientPool, ServiceContext
-from liminal.sse import SseDecoder
-from liminal.streaming import (
+from liminal.provider import (
+    ClientPool,
+    ServiceContext,
+    SseDecoder,
     check_event_stream,
     drain,
     ended_early,

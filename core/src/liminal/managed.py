@@ -17,10 +17,11 @@ import attrs
 
 from liminal.breaker import CircuitBreaker
 from liminal.errors import ErrorCode, LiminalError
-from liminal.keys import ApiKeyManager, KeyEntry, Secret, key_scope
+from liminal.keys.pool import ApiKeyManager, KeyEntry, key_scope
+from liminal.keys.secret import Secret
 from liminal.parameters import check_parameters
+from liminal.provider.service import LlmService, Timeouts, _current_key
 from liminal.retry import RetryNotice, RetryPolicy, decide
-from liminal.service import LlmService, Timeouts, _current_key
 from liminal.types import (
     ChatRequest,
     ChatResult,
@@ -37,6 +38,8 @@ from liminal.watchdog import Watchdog
 __all__ = ["ManagedService"]
 
 log = logging.getLogger("liminal")
+#: The longest wait for a provider's exact token count before the estimate answers.
+COUNT_TIMEOUT = 5.0
 T = TypeVar("T")
 
 #: Failures that, after the first token, mean the stream broke (not a provider verdict).
@@ -95,7 +98,7 @@ class _Attempts:
 
 
 class ManagedService:
-    """A provider's :class:`~liminal.service.LlmService` as the core exposes it."""
+    """A provider's :class:`~liminal.provider.service.LlmService` as the core exposes it."""
 
     def __init__(
         self,
@@ -410,6 +413,29 @@ class ManagedService:
                 _current_key.reset(token)
             if delay:
                 await self._sleep(delay)
+
+    async def count_tokens(self, request: ChatRequest) -> int | None:
+        """The provider's own count of ``request``'s input tokens, where its service can count
+        (the optional ``count_tokens`` method), with the key the request would use; None when
+        it cannot. Counting is an optimisation: one attempt, at most :data:`COUNT_TIMEOUT`,
+        and a failure is never the turn's failure."""
+        count = getattr(self.service, "count_tokens", None)
+        if count is None:
+            return None
+        try:
+            request, model = self.check(request)
+            entry = self._first_key(model, set())
+        except LiminalError:
+            return None
+        token = _current_key.set(entry.secret if entry is not None else None)
+        try:
+            counted = await asyncio.wait_for(count(request), COUNT_TIMEOUT)
+        except Exception as exc:
+            log.debug("no exact token count for %s: %s", model.id, type(exc).__name__)
+            return None
+        finally:
+            _current_key.reset(token)
+        return int(counted) if counted is not None else None
 
     async def aclose(self) -> None:
         """Let the provider service close its connections (if it keeps any)."""

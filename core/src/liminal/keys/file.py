@@ -18,7 +18,7 @@ from typing import ClassVar
 import attrs
 
 from liminal.errors import ErrorCode, LiminalError
-from liminal.keys import Secret
+from liminal.keys.secret import Secret
 
 __all__ = ["KeyFile", "KeyFileData", "StoredKey"]
 
@@ -81,7 +81,7 @@ class KeyFile:
 
     @classmethod
     def default(cls) -> KeyFile:
-        from liminal.paths import config_dir
+        from liminal._paths import config_dir
 
         return cls(config_dir() / FILE_NAME)
 
@@ -107,7 +107,7 @@ class KeyFile:
         if cached and cached[1] == stamp:
             self._cache[self.path] = (now, stamp, cached[2])
             return cached[2]
-        from liminal.serialize import structure
+        from liminal._serialize import structure
 
         try:
             data = structure(json.loads(self.path.read_text(encoding="utf-8")), KeyFileData)
@@ -122,8 +122,8 @@ class KeyFile:
         return data
 
     def write(self, data: KeyFileData) -> None:
-        from liminal.files import write_atomically
-        from liminal.serialize import to_json
+        from liminal._files import write_atomically
+        from liminal._serialize import to_json
 
         # A symlinked key file (a dotfiles repository) is written through the link: replacing
         # the link with a file would let the two copies drift apart unseen.
@@ -148,7 +148,7 @@ class KeyFile:
 
     def update(self, change: Callable[[KeyFileData], KeyFileData]) -> KeyFileData:
         """Apply ``change`` to the file's current data and write the result if it differs."""
-        from liminal.files import locked
+        from liminal._files import locked
 
         with locked(self.path.with_name(f".{self.path.name}.lock")):
             self._cache.pop(self.path, None)

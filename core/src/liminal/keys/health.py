@@ -21,12 +21,15 @@ import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
 from liminal.errors import LiminalError
-from liminal.keys import MAX_COOL_DOWN, KeyEntry, Secret
+from liminal.keys.secret import Secret
+
+if TYPE_CHECKING:
+    from liminal.keys.pool import KeyEntry
 
 __all__ = ["KeyHealth", "KeyMark", "KeyState", "KeyStateData", "shown_last4"]
 
@@ -39,6 +42,8 @@ MIN_SHOWN_LENGTH = 12
 log = logging.getLogger("liminal")
 
 
+#: The longest rest a key is given: a ``Retry-After: 999999`` must not shelve it for days.
+MAX_COOL_DOWN = 3600.0
 #: How long a check result is kept in the file (the config's key_check_ttl reads within it).
 CHECK_KEPT_SECONDS = 7 * 24 * 3600.0
 
@@ -131,7 +136,7 @@ class KeyState:
 
     @classmethod
     def default(cls) -> KeyState:
-        from liminal.paths import data_dir
+        from liminal._paths import data_dir
 
         return cls(data_dir() / FILE_NAME)
 
@@ -158,7 +163,7 @@ class KeyState:
         if cached and cached[1] == stamp:
             self._cache[self.path] = (now, stamp, cached[2])
             return cached[2]
-        from liminal.serialize import structure
+        from liminal._serialize import structure
 
         data: KeyStateData | None
         try:
@@ -269,8 +274,8 @@ class KeyState:
     def _update(self, change: Callable[[KeyStateData], KeyStateData]) -> None:
         """Read, change and write the file under a lock. Failures are logged, never raised:
         losing a health mark must not fail the request that made it."""
-        from liminal.files import locked, write_atomically
-        from liminal.serialize import to_json
+        from liminal._files import locked, write_atomically
+        from liminal._serialize import to_json
 
         try:
             with locked(self.lock_path):

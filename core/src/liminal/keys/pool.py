@@ -1,4 +1,4 @@
-"""API keys: the ``Secret`` type, redaction, and the key manager every service call uses.
+"""The key pool: the key manager every service call uses.
 
 Sources, in order: an explicit key (``--key``, API argument), the stored key
 file, the provider's environment variable. Keys for one provider form a pool:
@@ -7,9 +7,7 @@ an invalid key is skipped, a rate-limited key cools down, the next one serves.
 
 from __future__ import annotations
 
-import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -17,9 +15,12 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from liminal.keys.health import MAX_COOL_DOWN
+from liminal.keys.secret import Secret
+
 if TYPE_CHECKING:
-    from liminal.keyfile import KeyFile
-    from liminal.keystate import KeyHealth, KeyState
+    from liminal.keys.file import KeyFile
+    from liminal.keys.health import KeyHealth, KeyState
     from liminal.types import ModelInfo, ProviderInfo
 
 __all__ = [
@@ -27,81 +28,14 @@ __all__ = [
     "KeyEntry",
     "KeyScope",
     "KeySource",
-    "RedactingFilter",
-    "Secret",
     "key_scope",
-    "redact",
 ]
 
-# Key-shaped tokens: OpenAI (sk-, sk-proj-) and Anthropic (sk-ant-) keys.
-_KEY_PATTERN = re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}")
-# Credentials a server or proxy may quote back: "Bearer <token>", "x-api-key: <token>".
-_CREDENTIAL_PATTERN = re.compile(
-    r"(?i)(\bbearer\s+|\bx-api-key['\"]?\s*[:=]\s*['\"]?)([A-Za-z0-9._~+/=\-]{6,})"
-)
-_known_secrets: set[str] = set()
-#: The longest rest a key is given: a ``Retry-After: 999999`` must not shelve it for days.
-MAX_COOL_DOWN = 3600.0
 #: Seconds the key pool trusts its last look at the key file and the key state file: a change
 #: made by another process is seen at most this late, and a request costs no file-system call.
 RECHECK_SECONDS = 0.25
 #: What decides where the key files are (besides ``LIMINAL_HOME``, platformdirs' inputs).
 _LOCATION_VARS = ("LIMINAL_HOME", "HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME")
-_known_lock = threading.Lock()
-
-
-def _mask(value: str) -> str:
-    if len(value) >= 12:
-        return f"{value[:3]}…{value[-4:]}"
-    return "…" + value[-2:] if len(value) > 4 else "…"
-
-
-def redact(text: str) -> str:
-    """``text`` with every known key and anything key-shaped masked."""
-    with _known_lock:
-        known = sorted(_known_secrets, key=len, reverse=True)
-    for value in known:
-        if value in text:
-            text = text.replace(value, _mask(value))
-    text = _CREDENTIAL_PATTERN.sub(lambda m: m.group(1) + _mask(m.group(2)), text)
-    return _KEY_PATTERN.sub(lambda m: _mask(m.group(0)), text)
-
-
-class Secret:
-    """A key. ``str`` and ``repr`` show only a redacted form; ``reveal()`` gives the value."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        value = value.strip()
-        if not value:
-            raise ValueError("an API key cannot be empty")
-        self._value = value
-        if len(value) >= 8:
-            with _known_lock:
-                _known_secrets.add(value)
-
-    def reveal(self) -> str:
-        return self._value
-
-    @property
-    def last4(self) -> str:
-        return self._value[-4:]
-
-    def __str__(self) -> str:
-        return _mask(self._value)
-
-    def __repr__(self) -> str:
-        return f"Secret({_mask(self._value)!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(("Secret", self._value))
-
-    def __reduce__(self) -> str | tuple[object, ...]:  # never pickled into caches or logs
-        raise TypeError("Secret cannot be pickled")
 
 
 @attrs.frozen
@@ -156,7 +90,7 @@ class ApiKeyManager:
     changed since the last read, so a key set from another terminal is used on
     the next request without a restart. Health (INVALID marks, cool-downs) is
     kept in memory and, for stored and environment keys, in the key state file
-    (:mod:`liminal.keystate`) so later processes see it too. A mark applies to
+    (:mod:`liminal.keys.health`) so later processes see it too. A mark applies to
     the key value it was made for: a label set to a new key starts healthy.
     """
 
@@ -187,8 +121,8 @@ class ApiKeyManager:
         now = self._clock()
         files = self._files
         if files is None or files[0] != where or not 0 <= now - files[1] < RECHECK_SECONDS:
-            from liminal.keyfile import KeyFile
-            from liminal.keystate import KeyState
+            from liminal.keys.file import KeyFile
+            from liminal.keys.health import KeyState
 
             key_file = KeyFile(KeyFile.default().path, max_age=RECHECK_SECONDS, clock=self._clock)
             state = KeyState(KeyState.default().path, max_age=RECHECK_SECONDS, clock=self._clock)
@@ -251,7 +185,7 @@ class ApiKeyManager:
 
     def health(self, entry: KeyEntry) -> KeyHealth:
         """What this process and the key state file know about ``entry``'s key."""
-        from liminal.keystate import KeyHealth
+        from liminal.keys.health import KeyHealth
 
         stored = KeyHealth() if entry.source == KeySource.EXPLICIT else self.state.health(entry)
         invalid = self._invalid_here(entry) or stored.invalid
@@ -291,15 +225,3 @@ class ApiKeyManager:
 
     def cooling_for(self, entry: KeyEntry) -> float:
         return self.health(entry).cooling_seconds
-
-
-class RedactingFilter(logging.Filter):
-    """Scrubs keys from log records (attach it to a handler): message, arguments, traceback."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
-        record.args = None
-        if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        return True
