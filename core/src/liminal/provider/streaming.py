@@ -10,7 +10,14 @@ from typing import TypeVar
 
 from liminal.errors import ErrorCode, LiminalError
 
-__all__ = ["drain", "ended_early", "guard_malformed", "malformed"]
+__all__ = [
+    "check_event_stream",
+    "drain",
+    "ended_early",
+    "guard_malformed",
+    "malformed",
+    "not_an_api_answer",
+]
 
 T = TypeVar("T")
 
