@@ -54,6 +54,17 @@ def map_stop_reason(raw: str | None) -> FinishReason:
     return _STOP_REASONS.get(raw or "end_turn", FinishReason.STOP)
 
 
+def _body(response: httpx2.Response) -> AsyncIterator[bytes]:
+    """The body's chunks as the transport hands them over when it is not content-encoded:
+    ``aiter_bytes`` and ``aiter_raw`` are two generator layers per chunk (docs/decisions.md)."""
+    import httpx2
+
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity") and isinstance(response.stream, httpx2.AsyncByteStream):
+        return response.stream.__aiter__()
+    return response.aiter_bytes()
+
+
 def _input_tokens(usage: Any) -> int:
     """Input tokens including the cached part, which the API counts apart (``usage``: the
     SDK's object or the JSON object)."""
@@ -135,7 +146,7 @@ class AnthropicService:
                 base_url_var=self.context.provider.base_url_env_var,
             )
             decoder = SseDecoder()
-            chunks = response.aiter_bytes()
+            chunks = _body(response)
             try:
                 async for raw in chunks:
                     for name, data in decoder.feed(raw):
