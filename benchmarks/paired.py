@@ -16,7 +16,7 @@ import random
 import statistics
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from env import liminal_env
 
@@ -64,6 +64,15 @@ class PairedResult:
     first_max_tokens: int
     raw_first: list[Sample]
     liminal_first: list[Sample]
+    #: Client CPU per text chunk of the transport alone (µs): the same request through
+    #: httpx2, the body read and dropped, no SSE framing, no JSON; one after each long pair.
+    floor_us: list[float] = field(default_factory=list)
+
+    @property
+    def floor_ratio(self) -> float:
+        """The transport alone's CPU per chunk over the raw SDK's: no client on this HTTP
+        stack can go below it."""
+        return statistics.median(self.floor_us) / self.median("raw", "cpu_us_per_chunk")
 
     def samples(self, side: str, attr: str) -> list[Sample]:
         return getattr(self, f"{side}_first" if attr in FIRST_TOKEN else side)
@@ -242,6 +251,40 @@ def _raw_anthropic_runner(base_url: str, api_key: str, closers: Closers) -> Runn
     return once
 
 
+def _transport_runner(
+    base_url: str, api_key: str, closers: Closers, provider: str
+) -> Callable[[int], Awaitable[float]]:
+    """The floor: the raw SDK's request through its HTTP stack (httpx2, with the SDK's
+    connection pool defaults), the body read the way Liminal reads it and dropped."""
+    import httpx2
+
+    client = httpx2.AsyncClient(timeout=STREAM_TIMEOUT)
+    closers.append(client.aclose)
+    if provider == "anthropic":
+        url = base_url + "/v1/messages"
+        headers = {"x-api-key": api_key, "anthropic-version": "2023-06-01"}
+        body: dict[str, object] = {"model": ANTHROPIC_MODEL, "temperature": 0}
+    else:
+        url = base_url + "/chat/completions"
+        headers = {"authorization": f"Bearer {api_key}"}
+        body = {"model": MODEL, "temperature": 0, "seed": SEED}
+        body["stream_options"] = {"include_usage": True}
+    body.update(messages=[{"role": "user", "content": PROMPT}], stream=True)
+
+    async def once(max_tokens: int) -> float:
+        async with client.stream(
+            "POST", url, headers=headers, json={**body, "max_tokens": max_tokens}
+        ) as response:
+            stream = response.stream.__aiter__()  # type: ignore[union-attr]
+            await stream.__anext__()
+            start = time.thread_time()
+            async for _ in stream:
+                pass
+            return (time.thread_time() - start) / max_tokens * 1e6
+
+    return once
+
+
 def _liminal_runner(closers: Closers, provider: str = "openai") -> Runner:
     from liminal import ChatRequest, Message, Role, TextDelta
     from liminal.factory import LlmServiceFactory
@@ -271,11 +314,11 @@ def _liminal_runner(closers: Closers, provider: str = "openai") -> Runner:
 
 
 async def _interleaved(
-    raw_once: Runner, liminal_once: Runner, pairs: int, max_tokens: int
+    raw_once: Runner, liminal_once: Runner, pairs: int, max_tokens: int, start: int = 0
 ) -> tuple[list[Sample], list[Sample]]:
     raw: list[Sample] = []
     liminal: list[Sample] = []
-    for i in range(pairs):
+    for i in range(start, start + pairs):
         order = [(raw_once, raw), (liminal_once, liminal)]
         for once, sink in order if i % 2 == 0 else reversed(order):
             sink.append(await _sample(once, max_tokens))
@@ -306,6 +349,7 @@ async def _measure(
     first_pairs: int,
     first_tokens: int,
     provider: str,
+    with_floor: bool,
 ) -> PairedResult:
     raw_runner = _raw_anthropic_runner if provider == "anthropic" else _raw_runner
     closers: Closers = []
@@ -327,12 +371,21 @@ async def _measure(
             raw_once, liminal_once, first_pairs, first_tokens
         )
         raw_once, liminal_once = await warmed()
-        raw, liminal = await _interleaved(raw_once, liminal_once, pairs, max_tokens)
+        raw, liminal, floor = [], [], []
+        floor_once = _transport_runner(base_url, api_key, closers, provider) if with_floor else None
+        for _ in range(WARMUP if floor_once else 0):
+            await asyncio.wait_for(floor_once(max_tokens), STREAM_TIMEOUT)
+        for i in range(pairs):
+            pair = await _interleaved(raw_once, liminal_once, 1, max_tokens, start=i)
+            raw += pair[0]
+            liminal += pair[1]
+            if floor_once is not None:
+                floor.append(await asyncio.wait_for(floor_once(max_tokens), STREAM_TIMEOUT))
     finally:  # in this loop: clients left to the garbage collector close in a dead one
         for close in closers:
             await close()
     return PairedResult(
-        pairs, max_tokens, raw, liminal, first_pairs, first_tokens, raw_first, liminal_first
+        pairs, max_tokens, raw, liminal, first_pairs, first_tokens, raw_first, liminal_first, floor
     )
 
 
@@ -344,12 +397,14 @@ def measure(
     first_pairs: int = 80,
     first_tokens: int = 8,
     provider: str = "openai",
+    floor: bool = False,
 ) -> PairedResult:
     """``pairs`` pairs of ``max_tokens``-token streams (throughput, CPU per chunk), after
     ``first_pairs`` pairs of short ``first_tokens``-token ones (the first token).
 
     ``provider``: ``openai`` (Chat Completions at ``base_url``, which ends in ``/v1``) or
     ``anthropic`` (the Messages API; ``base_url`` without ``/v1``, as the SDK wants it).
+    ``floor``: also time the transport alone after each long pair (``floor_us``).
     """
     if not base_url.startswith("http://127.0.0.1:"):
         raise ValueError("benchmarks only talk to 127.0.0.1")
@@ -357,5 +412,7 @@ def measure(
     env = {f"{prefix}_BASE_URL": base_url, f"{prefix}_API_KEY": api_key}
     with liminal_env(**env):
         return asyncio.run(
-            _measure(base_url, api_key, pairs, max_tokens, first_pairs, first_tokens, provider)
+            _measure(
+                base_url, api_key, pairs, max_tokens, first_pairs, first_tokens, provider, floor
+            )
         )

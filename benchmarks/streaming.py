@@ -51,7 +51,9 @@ def run_mock(
 ) -> PairedResult:
     """The mock streams ``max_tokens`` chunks at once: the time is the client's own."""
     with MockServer() as mock:
-        paired = measure(mock.base_url, "bench-key-0000", pairs, max_tokens, first_pairs)
+        paired = measure(
+            mock.base_url, "bench-key-0000", pairs, max_tokens, first_pairs, floor=True
+        )
     log(
         _log_line("streaming (mock)", paired)
         + f", client CPU {paired.cpu_us_per_chunk_added:+.2f} µs/chunk"
@@ -65,7 +67,13 @@ def run_mock_anthropic(
     """The same against the mock's Messages API: the raw anthropic SDK vs Liminal."""
     with MockServer() as mock:
         paired = measure(
-            mock.root, "bench-key-0000", pairs, max_tokens, first_pairs, provider="anthropic"
+            mock.root,
+            "bench-key-0000",
+            pairs,
+            max_tokens,
+            first_pairs,
+            provider="anthropic",
+            floor=True,
         )
     log(
         _log_line("streaming (mock, anthropic)", paired)
