@@ -275,7 +275,7 @@ def _transport_runner(
         async with client.stream(
             "POST", url, headers=headers, json={**body, "max_tokens": max_tokens}
         ) as response:
-            stream = response.stream.__aiter__()  # type: ignore[union-attr]
+            stream = response.stream.__aiter__()
             await stream.__anext__()
             start = time.thread_time()
             async for _ in stream:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from env import PLUGINS
-from sections import UI_TTFT_ADDED_MS, concurrency_section, engine_section, table, ui_section
+from sections import UI_TTFT_ADDED_MS, engine_section, table, ui_section
 
 __all__ = ["Results", "document", "summary"]
 
@@ -18,8 +18,6 @@ TTFT_ADDED_MS = 1.0
 CPU_PER_CHUNK_RATIO = 0.3
 #: Client CPU before the first token through Liminal, at most this times the raw SDK's.
 FIRST_CPU_RATIO = 1.0
-#: Memory per stream is "flat" when the largest KiB/stream is within this factor of the least.
-FLAT_SPREAD = 1.25
 
 
 @dataclass
@@ -33,7 +31,6 @@ class Results:
     mock: Any = None
     anthropic: Any = None
     peers: Any = None
-    concurrency: Any = None
     engine: Any = None
     ui: Any = None
     notes: list[str] = field(default_factory=list)
@@ -156,26 +153,8 @@ def _budget_rows(r: Results) -> list[list[str]]:
                 _ok(m.first_cpu_ratio <= FIRST_CPU_RATIO),
             ]
         )
-    c = r.concurrency
-    if c is not None:
-        top = c.levels[-1]
-        rows.append(
-            [
-                f"{top.streams} concurrent streams complete, one `Finish` each",
-                "all",
-                f"{top.exactly_one_finish}/{top.streams}",
-                _ok(c.all_ok),
-            ]
-        )
-        per = ", ".join(f"{lv.kib_per_stream:.0f}" for lv in c.levels)
-        rows.append(
-            [
-                "memory per stream is flat (" + "/".join(str(lv.streams) for lv in c.levels) + ")",
-                f"max/min ≤ {FLAT_SPREAD}",
-                f"{per} KiB/stream (max/min {c.spread:.2f})",
-                _ok(c.spread <= FLAT_SPREAD),
-            ]
-        )
+    if r.peers is not None:
+        rows += _peer_rows(r.peers)
     u = r.ui
     if u is not None:
         low, high = u.interval()
@@ -367,42 +346,7 @@ def _streaming(r: Results) -> str:
             f"{a.floor_ratio:.2f}× the raw SDK's: every client on this HTTP stack pays it.",
         ]
     if r.peers is not None:
-        q = r.peers
-        from peers import LABELS
-
-        rows = [
-            [
-                LABELS[peer],
-                q.versions.get(peer, "?"),
-                f"{q.median(peer, 1):.1f}",
-                f"{q.ratio(peer, 1):.2f}×",
-                f"{q.median(peer, 0):.3f}",
-                f"{q.ratio(peer, 0):.2f}×",
-            ]
-            for peer in q.samples
-        ]
-        parts += [
-            "### Peers against the mock",
-            "`benchmarks/peers.py` (`--only peers`, opt-in): the raw openai SDK, Liminal, "
-            'LiteLLM (`litellm.acompletion(model="openai/gpt-4o-mini", api_base=…, '
-            'stream=True)`) and `llm` (`llm.get_async_model("gpt-4o-mini")`, the openai '
-            "SDK under it pointed at the mock by `OPENAI_BASE_URL`), each in its own process "
-            "and venv, against the same `sse_server.py`: "
-            f"{q.rounds} rounds, the order of the peers rotating, of {q.streams} streams of "
-            f"{q.tokens} chunks each after 3 warm-up streams; client CPU (the thread's) per "
-            "chunk and before the first chunk, medians over all streams.",
-            table(
-                [
-                    "client",
-                    "version",
-                    "CPU per chunk (µs)",
-                    "vs raw SDK",
-                    "CPU before the first token (ms)",
-                    "vs raw SDK",
-                ],
-                rows,
-            ),
-        ]
+        parts += _peers(r.peers)
     if r.overhead is not None:
         o = r.overhead
         parts += [
@@ -433,6 +377,127 @@ def _streaming(r: Results) -> str:
     return "\n\n".join(parts)
 
 
+def _peers(q) -> list[str]:
+    from peers import LABELS, LLM_MODELS, PROVIDERS
+
+    parts = [
+        "### Peers against the mock",
+        "`benchmarks/peers.py`: the provider's raw SDK, Liminal, LiteLLM "
+        '(`litellm.acompletion(model="openai/gpt-4o-mini"` or `"anthropic/claude-haiku-4-5", '
+        "api_base=…, stream=True)`) and `llm` (`llm.get_async_model(…)`, with `llm-anthropic` "
+        "for Anthropic, the SDK under it pointed at the mock by `OPENAI_BASE_URL` or "
+        "`ANTHROPIC_BASE_URL`), each in its own process and venv, against the same "
+        f"`sse_server.py`. CPU: {q.rounds} rounds, the order of the peers rotating, of "
+        f"{q.streams} streams of {q.tokens} chunks each after 3 warm-up streams; client CPU "
+        "(the thread's) per chunk and before the first chunk, medians over all streams. "
+        f"Concurrency: {', '.join(map(str, q.levels))} streams of {q.load_tokens} chunks at once "
+        "in one process, each waiting after its first chunk until all have one; RSS per "
+        "stream is the peak (`VmHWM`, reset after a warm-up stream) less the RSS before, "
+        "over N. The most concurrent level (the budget's) runs the raw SDK and Liminal only: "
+        "LiteLLM and `llm` would take a minute each there. Liminal's streams are checked "
+        "to end with one `Usage` and one `Finish` each. Liminal keeps each answer's text "
+        "while it streams (the partial text of an interrupted answer); the raw SDK's loop "
+        "here drops every chunk, so that text counts against Liminal alone.",
+    ]
+    for provider in PROVIDERS:
+        peers = [peer for (prov, peer) in q.samples if prov == provider]
+        if not peers:
+            continue
+        header = [
+            "client",
+            "version",
+            "CPU per chunk (µs)",
+            "vs raw SDK",
+            "CPU before the first token (ms)",
+            "vs raw SDK",
+        ]
+        header += [f"{n} streams: complete, KiB/stream" for n in q.levels]
+        rows = []
+        for peer in peers:
+            row = [
+                LABELS[peer],
+                q.versions.get(f"{provider}/{peer}", "?"),
+                f"{q.median(provider, peer, 1):.1f}",
+                f"{q.ratio(provider, peer, 1):.2f}×",
+                f"{q.median(provider, peer, 0):.3f}",
+                f"{q.ratio(provider, peer, 0):.2f}×",
+            ]
+            for n in q.levels:
+                load = q.loads.get((provider, peer, n))
+                if load is None:
+                    row.append("—")
+                elif isinstance(load, str):
+                    row.append(f"failed: {load}")
+                else:
+                    row.append(f"{load.completed}/{n}, {load.kib_per_stream:.1f}")
+            rows.append(row)
+        parts += [f"#### {provider}", table(header, rows)]
+    oneshot = [
+        [
+            provider,
+            f"`liminal prompt -o max_tokens 50 -m {PROVIDERS[provider][1]} hi`",
+            f"{statistics.median(q.oneshot[provider, 'liminal']):.0f}",
+            f"`llm -o max_tokens 50 -m {LLM_MODELS[provider]} hi`",
+            f"{statistics.median(q.oneshot[provider, 'llm']):.0f}",
+        ]
+        for provider in PROVIDERS
+        if (provider, "liminal") in q.oneshot
+    ]
+    if oneshot:
+        parts += [
+            "The one-shot command against the same mock (a 50-chunk answer): wall time of "
+            f"the whole process, median of {q.oneshot_runs} interleaved runs after one warm-up "
+            "each, output to `/dev/null`, a fresh `LIMINAL_HOME` and `LLM_USER_PATH` (`llm` "
+            "logs each prompt to its SQLite database, as it does by default).",
+            table(["provider", "Liminal", "median (ms)", "llm", "median (ms)"], oneshot),
+        ]
+    return parts
+
+
+def _peer_rows(q) -> list[list[str]]:
+    """Budget rows: ahead of LiteLLM and ``llm``; at the most concurrent level, Liminal's RSS
+    per stream vs the raw SDK's."""
+    from peers import LABELS, PROVIDERS
+
+    rows = []
+    for provider in PROVIDERS:
+        others = [p for p in ("litellm", "llm") if (provider, p) in q.samples]
+        if (provider, "liminal") not in q.samples or not others:
+            continue
+        for index, what in ((1, "CPU per chunk"), (0, "CPU before the first token")):
+            mine = q.median(provider, "liminal", index)
+            best = min(others, key=lambda p: q.median(provider, p, index))
+            theirs = q.median(provider, best, index)
+            unit = "µs" if index else "ms"
+            rows.append(
+                [
+                    f"client {what} vs LiteLLM and `llm` ({provider}, mock)",
+                    "below both",
+                    f"{mine:.{1 if index else 3}f} {unit} vs {theirs:.{1 if index else 3}f} {unit} "
+                    f"({LABELS[best]}, the lower)",
+                    _ok(mine < theirs),
+                ]
+            )
+    top = max(q.levels)
+    for provider in PROVIDERS:
+        mine, raw = q.load(provider, "liminal", top), q.load(provider, "raw", top)
+        if mine is None or raw is None:
+            continue
+        ratio = q.rss_vs_raw(provider, top)
+        rows.append(
+            [
+                f"{top} concurrent streams in one process, RSS per stream vs raw SDK ({provider})",
+                "all complete, ≤ 1×",
+                f"{mine.completed}/{top}; {mine.kib_per_stream:.1f} vs {raw.kib_per_stream:.1f} "
+                f"KiB/stream ({ratio:.2f}×)"
+                if ratio is not None
+                else "raw SDK used no memory",
+                _ok(mine.completed == top and ratio is not None and ratio <= 1),
+            ]
+        )
+    return rows
+
+
 def document(r: Results) -> str:
     machine = table(["", ""], [[k, v] for k, v in r.machine.items()])
     parts = [
@@ -454,8 +519,6 @@ def document(r: Results) -> str:
         parts.append(_startup(r.startup))
     if any(x is not None for x in (r.llama, r.mock, r.anthropic, r.peers, r.overhead)):
         parts.append(_streaming(r))
-    if r.concurrency is not None:
-        parts.append(concurrency_section(r.concurrency))
     if r.engine is not None:
         parts.append(engine_section(r.engine))
     if r.ui is not None:
@@ -464,7 +527,7 @@ def document(r: Results) -> str:
         "## Reproducing",
         "    nox -s bench                  # print the figures\n"
         "    nox -s bench -- --write       # and rewrite this page\n"
-        "    nox -s bench -- --only peers  # LiteLLM and llm too (opt-in: venvs from PyPI)\n"
+        "    nox -s bench -- --only peers  # the peers alone (venvs from PyPI on first use)\n"
         "    python benchmarks/run.py --help",
     ]
     return "\n\n".join(parts) + "\n"

@@ -1,13 +1,14 @@
-"""Liminal's benchmarks: start-up, streaming overhead, concurrency, the local engine.
+"""Liminal's benchmarks: start-up, streaming overhead, peers and concurrency, the local engine.
 
     python benchmarks/run.py [--write]
-        [--only startup,overhead,mock,anthropic,llama,concurrency,engine,ui,peers]
+        [--only startup,overhead,mock,anthropic,llama,peers,engine,ui]
 
 ``ui`` needs /usr/bin/chromium (Debian's ``chromium``) and the ``playwright`` package.
 Prints the report as Markdown (progress goes to stderr); ``--write`` also rewrites
 docs/performance.md. Everything talks to 127.0.0.1 only and stops by itself; the defaults
-take one to two minutes on two cores. ``peers`` (LiteLLM and ``llm`` against the same mock,
-each in a venv of its own made from PyPI on first use) runs only when named in ``--only``.
+take about 20 minutes on two cores. ``peers`` (the raw SDKs, Liminal, LiteLLM and ``llm``
+against the same mock, for OpenAI and Anthropic) makes LiteLLM's and ``llm``'s venvs from
+PyPI on first use.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the sibling modules, also when imported from elsewhere
 
-import concurrency  # noqa: E402
 import engine  # noqa: E402
 import machine  # noqa: E402
 import overhead  # noqa: E402
@@ -39,13 +39,10 @@ BENCHMARKS = (
     "mock",
     "anthropic",
     "llama",
-    "concurrency",
+    "peers",
     "engine",
     "ui",
-    "peers",
 )
-#: What runs without --only: the peers' venvs are slow to make, so they are opt-in.
-DEFAULT = tuple(name for name in BENCHMARKS if name != "peers")
 DEFAULT_OUTPUT = HERE.parent / "docs" / "performance.md"
 
 
@@ -82,14 +79,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         type=_only,
-        default=DEFAULT,
-        help="comma-separated subset of: " + ", ".join(BENCHMARKS) + " (default: all but peers)",
+        default=BENCHMARKS,
+        help="comma-separated subset of: " + ", ".join(BENCHMARKS) + " (default: all)",
     )
     parser.add_argument("--runs", type=_positive, default=15, help="start-up runs per command")
     parser.add_argument(
         "--engine-runs", type=_positive, default=7, help="local engine starts (per engine)"
     )
-    parser.add_argument("--pairs", type=_positive, default=30, help="llama-server stream pairs")
+    parser.add_argument("--pairs", type=_positive, default=20, help="llama-server stream pairs")
     parser.add_argument(
         "--max-tokens", type=_positive, default=64, help="max_tokens of each llama-server stream"
     )
@@ -104,7 +101,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--chunks", type=_positive, default=20_000, help="chunks per fake (no I/O) stream"
     )
     parser.add_argument(
-        "--levels", type=_levels, default=(50, 100, 250, 500), help="concurrent stream counts"
+        "--levels", type=_levels, default=(100, 1000), help="concurrent stream counts (peers)"
+    )
+    parser.add_argument(
+        "--peer-rounds", type=_positive, default=3, help="rounds of each peer's CPU streams"
+    )
+    parser.add_argument(
+        "--oneshot-runs", type=_positive, default=10, help="one-shot command runs (each side)"
     )
     parser.add_argument(
         "--ui-pairs", type=_positive, default=20, help="browser/CLI first-token pairs"
@@ -139,10 +142,11 @@ def main(argv: list[str] | None = None) -> int:
         "llama": lambda: streaming.run_llama(
             args.pairs, args.max_tokens, args.first_pairs, log=_log
         ),
-        "concurrency": lambda: concurrency.run(args.levels, log=_log),
         "engine": lambda: engine.run(args.engine_runs, log=_log),
         "ui": lambda: webui.run(args.ui_pairs, args.ui_loads, log=_log),
-        "peers": lambda: peers.run(log=_log),
+        "peers": lambda: peers.run(
+            args.peer_rounds, levels=args.levels, oneshot_runs=args.oneshot_runs, log=_log
+        ),
     }
     failed = False
     for name in BENCHMARKS:

@@ -1,4 +1,4 @@
-"""Sections of the Markdown report that stand on their own: concurrency, the local engine and
+"""Sections of the Markdown report that stand on their own: the local engine and
 the web UI, and the table helper every section uses."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-__all__ = ["UI_TTFT_ADDED_MS", "concurrency_section", "engine_section", "table", "ui_section"]
+__all__ = ["UI_TTFT_ADDED_MS", "engine_section", "table", "ui_section"]
 
 #: What `liminal ui` may add to the time to first token, over the CLI's own turn.
 UI_TTFT_ADDED_MS = 50.0
@@ -16,57 +16,6 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
-
-
-def concurrency_section(c) -> str:
-    rows = [
-        [
-            str(lv.streams),
-            f"{lv.baseline_kib / 1024:.1f}",
-            f"{lv.peak_kib / 1024:.1f}",
-            f"{(lv.peak_kib - lv.baseline_kib) / 1024:.1f}",
-            f"**{lv.kib_per_stream:.1f}**",
-            f"{lv.after_kib / 1024:.1f}",
-            "yes" if lv.all_open_at_once else "no",
-            f"{lv.completed}/{lv.streams}",
-            f"{lv.exactly_one_finish}/{lv.streams}",
-            f"{lv.one_usage}/{lv.streams}",
-            ", ".join(map(str, lv.text_chunks)) or "–",
-            str(lv.error_count),
-            f"{lv.seconds:.1f}",
-        ]
-        for lv in c.levels
-    ]
-    header = [
-        "streams",
-        "baseline RSS (MiB)",
-        "peak RSS (MiB)",
-        "added (MiB)",
-        "KiB/stream",
-        "RSS after (MiB)",
-        "all open at once",
-        "completed",
-        "exactly one Finish, last",
-        "one Usage",
-        "text chunks each",
-        "errors",
-        "wall (s)",
-    ]
-    return "\n\n".join(
-        [
-            "## 3. Concurrency",
-            "N concurrent `ManagedService.stream` calls (`gpt-4o-mini` via "
-            "`LlmServiceFactory`, one shared `AsyncOpenAI` client) in one process, against "
-            f"`benchmarks/sse_server.py` streaming {c.chunks} text chunks per request "
-            "(plus role, finish and usage chunks) on 127.0.0.1. Each level runs in a fresh "
-            "worker process (`benchmarks/stream_load.py`); the mock runs in its own. Baseline: "
-            "`VmRSS` after one warm-up stream (imports done, client built); peak: `VmHWM` "
-            "(reset to the baseline through `/proc/self/clear_refs`) once all N streams have "
-            "ended. Every stream pauses after its first text chunk until all N have one, so "
-            "all N are open at the same moment. KiB/stream = (peak − baseline) / N.",
-            table(header, rows),
-        ]
-    )
 
 
 def engine_section(results: list[Any]) -> str:
