@@ -169,7 +169,7 @@ def run(
     tokens: int = 300,
     levels: tuple[int, ...] = (100, 1000),
     load_tokens: int = 50,
-    oneshot_runs: int = 10,
+    oneshot_runs: int = 7,
     log=print,
 ) -> PeersResult:
     pythons = {peer: _python(peer, log) for peer in PEERS}

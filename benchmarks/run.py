@@ -107,7 +107,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--peer-rounds", type=_positive, default=3, help="rounds of each peer's CPU streams"
     )
     parser.add_argument(
-        "--oneshot-runs", type=_positive, default=10, help="one-shot command runs (each side)"
+        "--oneshot-runs", type=_positive, default=7, help="one-shot command runs (each side)"
     )
     parser.add_argument(
         "--ui-pairs", type=_positive, default=20, help="browser/CLI first-token pairs"
