@@ -86,7 +86,7 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Benchmarks: start-up, streaming, peers and concurrency, engine, web UI (docs/performance.md)."""
+    """Benchmarks: start-up, streaming, peers, engine, web UI (docs/performance.md)."""
     install_liminal(session)
     session.install("llmock>=0.2,<0.3", "httpx2>=2", "playwright>=1.45")
     session.run("python", "benchmarks/run.py", *session.posargs)
