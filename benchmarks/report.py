@@ -395,9 +395,7 @@ def _peers(q) -> list[str]:
         "stream is the peak (`VmHWM`, reset after a warm-up stream) less the RSS before, "
         "over N. The most concurrent level (the budget's) runs the raw SDK and Liminal only: "
         "LiteLLM and `llm` would take a minute each there. Liminal's streams are checked "
-        "to end with one `Usage` and one `Finish` each. Liminal keeps each answer's text "
-        "while it streams (the partial text of an interrupted answer); the raw SDK's loop "
-        "here drops every chunk, so that text counts against Liminal alone.",
+        "to end with one `Usage` and one `Finish` each.",
     ]
     for provider in PROVIDERS:
         peers = [peer for (prov, peer) in q.samples if prov == provider]
