@@ -345,8 +345,6 @@ def _streaming(r: Results) -> str:
             f"pair) spends {statistics.median(a.floor_us):.1f} µs of client CPU per text chunk, "
             f"{a.floor_ratio:.2f}× the raw SDK's: every client on this HTTP stack pays it.",
         ]
-    if r.peers is not None:
-        parts += _peers(r.peers)
     if r.overhead is not None:
         o = r.overhead
         parts += [
@@ -381,7 +379,7 @@ def _peers(q) -> list[str]:
     from peers import LABELS, LLM_MODELS, PROVIDERS
 
     parts = [
-        "### Peers against the mock",
+        "## 3. Peers and concurrency",
         "`benchmarks/peers.py`: the provider's raw SDK, Liminal, LiteLLM "
         '(`litellm.acompletion(model="openai/gpt-4o-mini"` or `"anthropic/claude-haiku-4-5", '
         "api_base=…, stream=True)`) and `llm` (`llm.get_async_model(…)`, with `llm-anthropic` "
@@ -429,7 +427,7 @@ def _peers(q) -> list[str]:
                 else:
                     row.append(f"{load.completed}/{n}, {load.kib_per_stream:.1f}")
             rows.append(row)
-        parts += [f"#### {provider}", table(header, rows)]
+        parts += [f"### {provider}", table(header, rows)]
     oneshot = [
         [
             provider,
@@ -515,8 +513,10 @@ def document(r: Results) -> str:
         parts += ["Notes:", "\n".join(f"- {n}" for n in r.notes)]
     if r.startup is not None:
         parts.append(_startup(r.startup))
-    if any(x is not None for x in (r.llama, r.mock, r.anthropic, r.peers, r.overhead)):
+    if any(x is not None for x in (r.llama, r.mock, r.anthropic, r.overhead)):
         parts.append(_streaming(r))
+    if r.peers is not None:
+        parts.append("\n\n".join(_peers(r.peers)))
     if r.engine is not None:
         parts.append(engine_section(r.engine))
     if r.ui is not None:
