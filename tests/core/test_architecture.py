@@ -30,6 +30,7 @@ PROVIDER_API = [
     "SseDecoder",
     "Timeouts",
     "UserFile",
+    "body_chunks",
     "check_event_stream",
     "config_dir",
     "current_key",

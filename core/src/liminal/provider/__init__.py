@@ -42,6 +42,7 @@ _EXPORTS = {
     "malformed": "liminal.provider.streaming",
     "not_an_api_answer": "liminal.provider.streaming",
     "SseDecoder": "liminal.provider.sse",
+    "body_chunks": "liminal.provider.sse",
     # A plugin's own files
     "BadSetting": "liminal._files",
     "UserFile": "liminal._files",
@@ -67,6 +68,7 @@ __all__ = [
     "SseDecoder",
     "Timeouts",
     "UserFile",
+    "body_chunks",
     "check_event_stream",
     "config_dir",
     "current_key",
@@ -125,7 +127,7 @@ if TYPE_CHECKING:
         Timeouts,
         current_key,
     )
-    from liminal.provider.sse import SseDecoder
+    from liminal.provider.sse import SseDecoder, body_chunks
     from liminal.provider.streaming import (
         check_event_stream,
         drain,

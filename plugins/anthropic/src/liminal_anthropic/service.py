@@ -21,6 +21,7 @@ from liminal.provider import (
     ClientPool,
     ServiceContext,
     SseDecoder,
+    body_chunks,
     check_event_stream,
     drain,
     ended_early,
@@ -52,17 +53,6 @@ _KEYED_CLIENTS = 16
 
 def map_stop_reason(raw: str | None) -> FinishReason:
     return _STOP_REASONS.get(raw or "end_turn", FinishReason.STOP)
-
-
-def _body(response: httpx2.Response) -> AsyncIterator[bytes]:
-    """The body's chunks as the transport hands them over when it is not content-encoded:
-    ``aiter_bytes`` and ``aiter_raw`` are two generator layers per chunk (docs/decisions.md)."""
-    import httpx2
-
-    encoding = response.headers.get("content-encoding", "").strip().lower()
-    if encoding in ("", "identity") and isinstance(response.stream, httpx2.AsyncByteStream):
-        return response.stream.__aiter__()
-    return response.aiter_bytes()
 
 
 def _input_tokens(usage: Any) -> int:
@@ -146,7 +136,7 @@ class AnthropicService:
                 base_url_var=self.context.provider.base_url_env_var,
             )
             decoder = SseDecoder()
-            chunks = _body(response)
+            chunks = body_chunks(response)
             try:
                 async for raw in chunks:
                     for name, data in decoder.feed(raw):
