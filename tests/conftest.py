@@ -29,9 +29,9 @@ if importlib.util.find_spec("liminal_local") is None:
     sys.path.insert(0, str(_LOCAL_SRC))
 
 if TYPE_CHECKING:
-    from faults import Faults
-    from faultserver import FaultServer
     from liminal_local.server import LlamaServer
+    from support.faults import Faults
+    from support.faultserver import FaultServer
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +53,7 @@ def llama_server() -> Iterator[LlamaServer]:
 @pytest.fixture(scope="session")
 def mock_server() -> Iterator[FaultServer]:
     """llmock behind the fault front, for the whole session."""
-    from faultserver import FaultServer
+    from support.faultserver import FaultServer
 
     with FaultServer() as server:
         yield server
@@ -62,7 +62,7 @@ def mock_server() -> Iterator[FaultServer]:
 @pytest.fixture
 def faults(mock_server: FaultServer) -> Iterator[Faults]:
     """A clean mock server for this test: no scripted fault, no recorded request."""
-    from faults import Faults
+    from support.faults import Faults
 
     handle = Faults(mock_server).reset()
     yield handle

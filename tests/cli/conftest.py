@@ -15,7 +15,7 @@ import pytest
 from liminal.plugins import reset_plugins
 
 if TYPE_CHECKING:
-    from clirunner import Liminal
+    from support.clirunner import Liminal
 
 # tests/fixtures/dists.py is imported as ``fixtures.dists`` whatever the import mode.
 _TESTS = Path(__file__).resolve().parents[1]
@@ -72,7 +72,7 @@ REAL_PLUGINS = "liminal-openai,liminal-anthropic,liminal-local"
 @pytest.fixture
 def cli(liminal_home: Path) -> Liminal:
     """The real console script with a clean environment and only the real provider plugins."""
-    from clirunner import Liminal
+    from support.clirunner import Liminal
 
     runner = Liminal(liminal_home)
     runner.env["LIMINAL_PLUGINS"] = REAL_PLUGINS

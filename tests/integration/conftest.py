@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from faultkit import Retries
+
+from support.faultkit import Retries
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from clirunner import Liminal, error_line
+from support.clirunner import Liminal, error_line
 
 if TYPE_CHECKING:
-    from faults import Faults
     from liminal_local.server import LlamaServer
+    from support.faults import Faults
 
 pytestmark = pytest.mark.integration
 

@@ -1,6 +1,6 @@
 """The Anthropic plugin under the core's retry layer, against the fault server (llmock + front).
 
-Each test scripts faults on a real HTTP server (tests/faults.py, ``provider="anthropic"``) and
+Each test scripts faults on a real HTTP server (support/faults.py, ``provider="anthropic"``) and
 checks what the caller sees: the error code, what was kept, how many requests reached the
 server, how long it waited.
 """
@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anthropic as _sdk  # noqa: F401  # imported now: no timed call pays for its first import
-import faultkit
 import pytest
-from faultkit import MAX_ATTEMPTS, Retries, fast_factory, point_at, text_of
 
 from liminal import (
     ChatRequest,
@@ -26,9 +24,11 @@ from liminal import (
 )
 from liminal.client import ManagedService
 from liminal.service import Timeouts
+from support import faultkit
+from support.faultkit import MAX_ATTEMPTS, Retries, fast_factory, point_at, text_of
 
 if TYPE_CHECKING:
-    from faults import Faults
+    from support.faults import Faults
 
 pytestmark = pytest.mark.integration
 

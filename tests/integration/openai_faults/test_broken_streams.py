@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 import openai as _sdk  # noqa: F401  # imported now: no timed call pays for its first import
 import pytest
-from faultkit import MAX_ATTEMPTS, Retries, text_of
 
 from liminal import (
     ErrorCode,
@@ -18,8 +17,9 @@ from liminal import (
 )
 from liminal.client import ManagedService
 from liminal.service import Timeouts
+from support.faultkit import MAX_ATTEMPTS, Retries, text_of
 
-from .support import (
+from .helpers import (
     CHAT,
     FIRST_TEXT_CHUNK,
     ask,
@@ -30,8 +30,8 @@ from .support import (
 )
 
 if TYPE_CHECKING:
-    from faults import Faults
-    from faultserver import FaultServer
+    from support.faults import Faults
+    from support.faultserver import FaultServer
 
 pytestmark = pytest.mark.integration
 
@@ -140,7 +140,7 @@ def error_stream(error: dict[str, Any], *, text: str = "") -> bytes:
 
 
 def script_error_event(server: FaultServer, body: bytes, times: int = 1) -> None:
-    from faultserver import Respond, Step
+    from support.faultserver import Respond, Step
 
     action = Respond(200, (("cache-control", "no-cache"),), body, "text/event-stream")
     server.script(*(Step(action, "openai", True) for _ in range(times)))

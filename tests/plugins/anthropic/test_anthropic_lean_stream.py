@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from liminal import ChatRequest, Message, Role, StreamEvent
 from liminal_anthropic.service import AnthropicService
-from ssewire import BROKEN, CUTS, NEWLINES, TEXT, body, describe, frame, split
+from support.ssewire import BROKEN, CUTS, NEWLINES, TEXT, body, describe, frame, split
 
 STOP_REASONS = st.sampled_from(
     [

@@ -22,7 +22,7 @@ from liminal_local.server import (
     LlamaServerError,
     find_bundled_model,
 )
-from procs import read_at_least, reaped
+from support.procs import read_at_least, reaped
 
 _SRC = Path(server_module.__file__).resolve().parents[1]
 _FAKE = Path(__file__).with_name("fake_llama_server.py")

@@ -14,7 +14,7 @@ from openai_oracle import sdk_stream
 
 from liminal import ChatRequest, Message, Role, StreamEvent
 from liminal_openai.service import OpenAIService
-from ssewire import BROKEN, CUTS, NEWLINES, TEXT, body, describe, frame, split
+from support.ssewire import BROKEN, CUTS, NEWLINES, TEXT, body, describe, frame, split
 
 FINISH_REASONS = st.sampled_from(
     ["stop", "length", "content_filter", "tool_calls", "function_call", "something_new"]
