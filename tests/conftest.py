@@ -1,10 +1,14 @@
-"""Fixtures for the real test peers on 127.0.0.1 (docs/development/test-peers.md).
+"""Fixtures every test shares: an isolated environment, and the real test peers on 127.0.0.1.
 
+- ``liminal_home`` (autouse): every test runs with its own empty LIMINAL_HOME, no provider keys,
+  endpoints or plugin switches from the machine, and freshly loaded plugins.
+
+The peers (docs/development/test-peers.md):
 - ``llama_server``: the local engine (llama.cpp's server) with SmolLM2-135M, keys ``K1`` and ``K2``,
   started once per session.
 - ``mock_server`` / ``faults``: llmock behind our fault front; ``faults`` resets it for each test.
 
-Neither fixture touches environment variables. llmock's own pytest plugin is loaded too, but
+The peer fixtures touch no environment variable. llmock's own pytest plugin is loaded too, but
 only its ``llmock`` fixture sets ``OPENAI_BASE_URL`` and friends, and nothing here uses it.
 """
 
@@ -28,10 +32,39 @@ if str(_TESTS) not in sys.path:
 if importlib.util.find_spec("liminal_local") is None:
     sys.path.insert(0, str(_LOCAL_SRC))
 
+
+from liminal.plugins import reset_plugins  # noqa: E402
+
 if TYPE_CHECKING:
     from liminal_local.server import LlamaServer
     from support.faults import Faults
     from support.faultserver import FaultServer
+
+
+#: Environment that would make a test depend on the machine it runs on.
+ISOLATED_VARS = (
+    "LIMINAL_PLUGINS",
+    "LIMINAL_DISABLE_PLUGINS",
+    "LIMINAL_DEBUG",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "TESTPROV_API_KEY",
+    "FAKE_API_KEY",
+)
+
+
+@pytest.fixture(autouse=True)
+def liminal_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """This test's LIMINAL_HOME (not created yet), with the machine's provider env removed."""
+    home = tmp_path / "liminal-home"
+    monkeypatch.setenv("LIMINAL_HOME", str(home))
+    for var in ISOLATED_VARS:
+        monkeypatch.delenv(var, raising=False)
+    reset_plugins()
+    yield home
+    reset_plugins()
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""CLI tests: an isolated LIMINAL_HOME, and the fixture plugin distributions installed."""
+"""CLI tests: the real console script, and the fixture plugin distributions installed."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from liminal.plugins import reset_plugins
-
 if TYPE_CHECKING:
     from support.clirunner import Liminal
 
@@ -21,17 +19,6 @@ if TYPE_CHECKING:
 _TESTS = Path(__file__).resolve().parents[1]
 if str(_TESTS) not in sys.path:
     sys.path.insert(0, str(_TESTS))
-
-ISOLATED_VARS = (
-    "LIMINAL_PLUGINS",
-    "LIMINAL_DISABLE_PLUGINS",
-    "LIMINAL_DEBUG",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "ANTHROPIC_API_KEY",
-    "ANTHROPIC_BASE_URL",
-    "TESTPROV_API_KEY",
-)
 
 
 def liminal_executable() -> str:
@@ -54,17 +41,6 @@ def plugin_dists() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(autouse=True)
-def liminal_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    home = tmp_path / "liminal-home"
-    monkeypatch.setenv("LIMINAL_HOME", str(home))
-    for var in ISOLATED_VARS:
-        monkeypatch.delenv(var, raising=False)
-    reset_plugins()
-    yield home
-    reset_plugins()
-
-
 #: The real provider plugins only: fixture plugins other tests install must not add noise.
 REAL_PLUGINS = "liminal-openai,liminal-anthropic,liminal-local"
 
@@ -84,7 +60,7 @@ def run_liminal(liminal_home: Path, plugin_dists: None):
     """Run the real console script with only the test plugin loaded."""
 
     def run(*args: str, plugins: str | None = "liminal-testplugin", **env: str):
-        environ = {k: v for k, v in os.environ.items() if k not in ISOLATED_VARS}
+        environ = dict(os.environ)  # the autouse liminal_home fixture removed the machine's
         environ["LIMINAL_HOME"] = str(liminal_home)
         if plugins is not None:
             environ["LIMINAL_PLUGINS"] = plugins

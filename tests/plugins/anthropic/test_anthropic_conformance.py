@@ -17,11 +17,9 @@ pytestmark = pytest.mark.integration
 class TestAnthropicConformance(ProviderConformance):
     @pytest.fixture
     def target(
-        self, llama_server: LlamaServer, monkeypatch: pytest.MonkeyPatch, tmp_path: object
+        self, llama_server: LlamaServer, monkeypatch: pytest.MonkeyPatch
     ) -> ConformanceTarget:
-        monkeypatch.setenv("LIMINAL_HOME", str(tmp_path))
         monkeypatch.setenv("ANTHROPIC_BASE_URL", llama_server.root_url)
-        monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
         return ConformanceTarget(
             model="claude-haiku-4-5",
             good_key="K2",

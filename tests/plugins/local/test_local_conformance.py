@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from liminal.testing import ConformanceTarget, ProviderConformance
@@ -14,8 +12,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("llama_server")]
 
 class TestLocalConformance(ProviderConformance):
     @pytest.fixture
-    def target(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ConformanceTarget:
-        monkeypatch.setenv("LIMINAL_HOME", str(tmp_path))
+    def target(self) -> ConformanceTarget:
         return ConformanceTarget(
             model="smollm2",
             good_key="unused-local-key",

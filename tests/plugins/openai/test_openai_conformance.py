@@ -17,11 +17,9 @@ pytestmark = pytest.mark.integration
 class TestOpenAIConformance(ProviderConformance):
     @pytest.fixture
     def target(
-        self, llama_server: LlamaServer, monkeypatch: pytest.MonkeyPatch, tmp_path: object
+        self, llama_server: LlamaServer, monkeypatch: pytest.MonkeyPatch
     ) -> ConformanceTarget:
-        monkeypatch.setenv("LIMINAL_HOME", str(tmp_path))
         monkeypatch.setenv("OPENAI_BASE_URL", llama_server.base_url)
-        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
         return ConformanceTarget(
             model="gpt-4o-mini",
             good_key="K1",
