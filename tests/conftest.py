@@ -2,6 +2,8 @@
 
 - ``liminal_home`` (autouse): every test runs with its own empty LIMINAL_HOME, no provider keys,
   endpoints or plugin switches from the machine, and freshly loaded plugins.
+- ``plugin_site``: the fixture plugin distributions (tests/fixtures) discoverable through their
+  entry points, without installing them (``support.dists``).
 
 The peers (docs/development/test-peers.md):
 - ``llama_server``: the local engine (llama.cpp's server) with SmolLM2-135M, keys ``K1`` and ``K2``,
@@ -32,8 +34,8 @@ if str(_TESTS) not in sys.path:
 if importlib.util.find_spec("liminal_local") is None:
     sys.path.insert(0, str(_LOCAL_SRC))
 
-
 from liminal.plugins import reset_plugins  # noqa: E402
+from support.dists import ALL, PluginSite  # noqa: E402
 
 if TYPE_CHECKING:
     from liminal_local.server import LlamaServer
@@ -65,6 +67,17 @@ def liminal_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     reset_plugins()
     yield home
     reset_plugins()
+
+
+@pytest.fixture
+def plugin_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PluginSite:
+    """liminal-testplugin and liminal-brokenplugin "installed" for this test (and its children)."""
+    site = PluginSite(tmp_path / "site-packages")
+    for dist in ALL:
+        site.install(dist)
+    site.activate(monkeypatch)
+    reset_plugins()
+    return site
 
 
 @pytest.fixture(scope="session")
