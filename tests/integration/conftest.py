@@ -2,12 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
 import pytest
 
+from liminal.client import ManagedService
 from support.faultkit import Retries
+from support.live import PROVIDERS, LiveProvider, Traffic
+
+if TYPE_CHECKING:
+    from liminal_local.server import LlamaServer
 
 
 @pytest.fixture
 def retries() -> Retries:
     """The retry notices of the service under test."""
     return Retries()
+
+
+@pytest.fixture(params=PROVIDERS, ids=lambda provider: provider.id)
+def live(
+    request: pytest.FixtureRequest, llama_server: LlamaServer, monkeypatch: pytest.MonkeyPatch
+) -> LiveProvider:
+    """Each cloud provider in turn, pointed at llama-server with its first key.
+
+    A provider's own test module narrows it to that provider by parametrising ``live``.
+    """
+    provider: LiveProvider = request.param
+    provider.point_at(llama_server, monkeypatch)
+    return provider
+
+
+@pytest.fixture
+async def traffic(live: LiveProvider) -> AsyncIterator[Traffic]:
+    recorder = Traffic(live.chat_path)
+    try:
+        yield recorder
+    finally:
+        await recorder.client.aclose()
+
+
+@pytest.fixture
+def service(live: LiveProvider, traffic: Traffic) -> ManagedService:
+    """The core-wrapped service of ``live``, its SDK client recording ``traffic``."""
+    return live.managed(traffic)
