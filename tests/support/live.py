@@ -72,8 +72,8 @@ class LiveProvider:
     """A cloud provider plugin as the live tests drive it against llama-server."""
 
     id: str
-    #: Where its SDK is told to find the engine.
-    base_url: Callable[[LlamaServer], str]
+    #: Where its SDK is told to find a server (llama-server, or the fault server).
+    base_url: Callable[[Any], str]
     #: The path (its end) of a request for an answer.
     chat_path: str
     #: A catalog model that takes a temperature (deterministic answers).
@@ -87,13 +87,30 @@ class LiveProvider:
     token_field: Callable[[ModelInfo], str]
     #: A key of the provider's own shape that the engine rejects.
     wrong_key: str
+    #: For the CLI: a model to prompt and the options of a short answer from it, and a model
+    #: that takes no temperature.
+    cli_model: str
+    short: tuple[str, ...]
+    untempered: str
+    #: How many SSE events of the fault server's (llmock's) stream carry some text already.
+    events_with_text: int
+
+    @property
+    def fast(self) -> tuple[str, ...]:
+        """CLI options for a short deterministic answer from ``model``."""
+        seed = ("-o", "seed", "42") if self.seeded else ()
+        return ("-o", "temperature", "0", *seed, "-o", "max_tokens", "8")
+
+    @property
+    def base_url_env(self) -> str:
+        return f"{self.id.upper()}_BASE_URL"
 
     @property
     def key_env(self) -> str:
         return f"{self.id.upper()}_API_KEY"
 
     def point_at(self, server: LlamaServer, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setenv(f"{self.id.upper()}_BASE_URL", self.base_url(server))
+        monkeypatch.setenv(self.base_url_env, self.base_url(server))
         monkeypatch.setenv(self.key_env, server.api_key)
 
     def catalog(self) -> tuple[ModelInfo, ...]:
@@ -130,13 +147,17 @@ class LiveProvider:
 OPENAI = LiveProvider(
     id="openai",
     base_url=lambda server: server.base_url,
-    chat_path="/chat/completions",
+    chat_path="/v1/chat/completions",
     model="gpt-4o",
     raw_length="length",
     raw_stop="stop",
     seeded=True,
     token_field=lambda m: "max_completion_tokens" if m.capabilities.reasoning else "max_tokens",
     wrong_key="sk-wrong-key-for-llama-0000",
+    untempered="o3",
+    cli_model="gpt-4-turbo",
+    events_with_text=3,
+    short=("-o", "temperature", "0", "-o", "seed", "42", "-o", "max_tokens", "8"),
 )
 ANTHROPIC = LiveProvider(
     id="anthropic",
@@ -148,6 +169,11 @@ ANTHROPIC = LiveProvider(
     seeded=False,
     token_field=lambda m: "max_tokens",
     wrong_key="sk-ant-wrong-key-for-llama-0000",
+    untempered="claude-sonnet",
+    cli_model="claude-sonnet",
+    events_with_text=5,  # message_start, content_block_start, ping, then text
+    # claude-sonnet (Claude Sonnet 5.5) takes no temperature: bound the sampled answer instead.
+    short=("-o", "max_tokens", "16"),
 )
 PROVIDERS = (OPENAI, ANTHROPIC)
 
