@@ -4,15 +4,6 @@ from __future__ import annotations
 
 import httpx2
 import pytest
-from anthropic_fakes import (
-    BASE_URL,
-    MODEL,
-    PROXY_URL,
-    UNIT_KEY,
-    MockApi,
-    error_body,
-    message,
-)
 from anthropic_service_helpers import (
     STOP_REASONS,
     events_of,
@@ -29,6 +20,15 @@ from liminal import (
 )
 from liminal.service import Timeouts
 from liminal_anthropic.service import AnthropicService
+from support.anthropic_fakes import (
+    BASE_URL,
+    MODEL,
+    PROXY_URL,
+    UNIT_KEY,
+    MockApi,
+    error_body,
+    message,
+)
 
 # -- complete -------------------------------------------------------------------------------
 

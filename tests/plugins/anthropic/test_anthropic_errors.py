@@ -10,13 +10,13 @@ from typing import Any
 import anthropic
 import httpx2
 import pytest
-from anthropic_fakes import MODEL, MockApi, message_start, sse
 
 from liminal import ChatRequest, ErrorCode, LiminalError, Message, Role
 from liminal.factory import LlmServiceFactory
 from liminal.plugins import Plugins
 from liminal_anthropic.errors import map_anthropic_error
 from liminal_anthropic.plugin import liminal_map_error
+from support.anthropic_fakes import MODEL, MockApi, message_start, sse
 
 URL = "https://api.anthropic.test/v1/messages"
 

@@ -7,7 +7,12 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from anthropic_fakes import (
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from liminal import ChatRequest, Message, Role, StreamEvent
+from liminal_anthropic.service import AnthropicService
+from support.anthropic_fakes import (
     MockApi,
     TrackedStream,
     block_start,
@@ -21,12 +26,7 @@ from anthropic_fakes import (
     text_delta,
     thinking_delta,
 )
-from anthropic_oracle import sdk_stream
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from liminal import ChatRequest, Message, Role, StreamEvent
-from liminal_anthropic.service import AnthropicService
+from support.anthropic_oracle import sdk_stream
 from support.ssewire import BROKEN, CUTS, NEWLINES, TEXT, body, describe, frame, split
 
 STOP_REASONS = st.sampled_from(

@@ -5,7 +5,25 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from anthropic_fakes import (
+from anthropic_service_helpers import (
+    STOP_REASONS,
+    events_of,
+    request,
+)
+
+from liminal import (
+    ChatRequest,
+    ErrorCode,
+    Finish,
+    FinishReason,
+    LiminalError,
+    Message,
+    Role,
+    TextDelta,
+    Usage,
+)
+from liminal_anthropic.service import map_stop_reason
+from support.anthropic_fakes import (
     BASE_URL,
     MODEL,
     UNIT_KEY,
@@ -25,24 +43,6 @@ from anthropic_fakes import (
     text_delta,
     thinking_delta,
 )
-from anthropic_service_helpers import (
-    STOP_REASONS,
-    events_of,
-    request,
-)
-
-from liminal import (
-    ChatRequest,
-    ErrorCode,
-    Finish,
-    FinishReason,
-    LiminalError,
-    Message,
-    Role,
-    TextDelta,
-    Usage,
-)
-from liminal_anthropic.service import map_stop_reason
 
 # -- map_stop_reason ------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from openai_fakes import BASE_URL, MockApi, chunk, completion, sse
 
 from liminal import ChatRequest, ErrorCode, LiminalError, Message, Role
 from liminal.client import ManagedService
@@ -18,6 +17,7 @@ from liminal.plugins import Plugins
 from liminal.retry import RetryPolicy
 from liminal_openai.compatible import CompatibleFile, CompatibleModel, save_compatible
 from liminal_openai.service import OpenAIService
+from support.openai_fakes import BASE_URL, MockApi, chunk, completion, sse
 
 OPENAI_KEY = "sk-openai-secret-key-0001"
 OWN_KEY = "own-server-key-42"

@@ -9,11 +9,11 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openai_fakes import MockApi, TrackedStream, chunk, usage_chunk
-from openai_oracle import sdk_stream
 
 from liminal import ChatRequest, Message, Role, StreamEvent
 from liminal_openai.service import OpenAIService
+from support.openai_fakes import MockApi, TrackedStream, chunk, usage_chunk
+from support.openai_oracle import sdk_stream
 from support.ssewire import BROKEN, CUTS, NEWLINES, TEXT, body, describe, frame, split
 
 FINISH_REASONS = st.sampled_from(

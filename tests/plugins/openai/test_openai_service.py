@@ -7,18 +7,6 @@ import asyncio
 import attrs
 import httpx2
 import pytest
-from openai_fakes import (
-    BASE_URL,
-    COMPAT_URL,
-    UNIT_KEY,
-    MockApi,
-    TrackedStream,
-    chunk,
-    completion,
-    error_body,
-    sse,
-    usage_chunk,
-)
 
 from liminal import (
     ChatRequest,
@@ -35,6 +23,18 @@ from liminal import (
 )
 from liminal.service import Timeouts
 from liminal_openai.service import OpenAIService, map_finish_reason
+from support.openai_fakes import (
+    BASE_URL,
+    COMPAT_URL,
+    UNIT_KEY,
+    MockApi,
+    TrackedStream,
+    chunk,
+    completion,
+    error_body,
+    sse,
+    usage_chunk,
+)
 
 
 def request(model: str = "gpt-4o", text: str = "Say hello", **parameters: object) -> ChatRequest:
