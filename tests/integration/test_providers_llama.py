@@ -8,7 +8,6 @@ protocol does is in test_openai_llama.py and test_anthropic_llama.py. Asserts pr
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from typing import TYPE_CHECKING
 
@@ -40,6 +39,7 @@ from support.live import (
     collect,
     slots_idle,
 )
+from support.streams import cancel_after_first_text
 
 if TYPE_CHECKING:
     from liminal_local.server import LlamaServer
@@ -63,6 +63,10 @@ each_catalog_model = pytest.mark.parametrize(
     ("live", "model_id"), CATALOG, indirect=["live"], ids=lambda v: getattr(v, "id", v)
 )
 
+each_catalog_model = pytest.mark.parametrize(
+    ("live", "model_id"), CATALOG, indirect=["live"], ids=lambda v: getattr(v, "id", v)
+)
+
 
 def streamed(streaming: bool) -> str:
     return "stream" if streaming else "complete"
@@ -71,9 +75,7 @@ def streamed(streaming: bool) -> str:
 # -- catalog models, streaming and not ------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("live", "model_id"), CATALOG, indirect=["live"], ids=lambda v: getattr(v, "id", v)
-)
+@each_catalog_model
 async def test_stream_catalog_models(
     live: LiveProvider, service: ManagedService, traffic: Traffic, model_id: str
 ) -> None:
@@ -93,9 +95,7 @@ async def test_stream_catalog_models(
     assert await traffic.all_closed()
 
 
-@pytest.mark.parametrize(
-    ("live", "model_id"), CATALOG, indirect=["live"], ids=lambda v: getattr(v, "id", v)
-)
+@each_catalog_model
 async def test_complete_catalog_models(
     live: LiveProvider, service: ManagedService, traffic: Traffic, model_id: str
 ) -> None:
@@ -269,20 +269,7 @@ async def test_breaking_out_without_closing_still_closes_the_stream(
 async def test_cancelling_the_task_closes_the_stream(
     live: LiveProvider, service: ManagedService, traffic: Traffic, llama_server: LlamaServer
 ) -> None:
-    first = asyncio.Event()
-    received: list[str] = []
-
-    async def consume() -> None:
-        async for event in service.stream(long_story(live)):
-            if isinstance(event, TextDelta):
-                received.append(event.text)
-                first.set()
-
-    task = asyncio.create_task(consume())
-    await asyncio.wait_for(first.wait(), 30)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    received = await cancel_after_first_text(service.stream(long_story(live)), within=30)
     assert received
     assert await traffic.all_closed()
     assert await slots_idle(llama_server)

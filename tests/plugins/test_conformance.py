@@ -18,14 +18,18 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
+#: The SDK modules an OpenAI-protocol plugin must not import to list its models.
+OPENAI_SDK = ("openai", "httpx2", "httpx")
+#: Deterministic answers from a model that takes a seed.
+SEEDED = {"temperature": 0, "seed": 7}
 TARGETS = {
     "openai": ConformanceTarget(
         model="gpt-4o-mini",
         good_key="K1",
         bad_key="sk-conformance-rejected-key",
         plugin_module="liminal_openai.plugin",
-        sdk_modules=("openai", "httpx2", "httpx"),
-        parameters={"temperature": 0, "seed": 7},
+        sdk_modules=OPENAI_SDK,
+        parameters=SEEDED,
     ),
     "anthropic": ConformanceTarget(
         model="claude-haiku-4-5",
@@ -40,8 +44,8 @@ TARGETS = {
         good_key="unused-local-key",
         bad_key=None,
         plugin_module="liminal_local.plugin",
-        sdk_modules=("openai", "httpx2", "httpx"),
-        parameters={"temperature": 0, "seed": 7},
+        sdk_modules=OPENAI_SDK,
+        parameters=SEEDED,
     ),
 }
 #: Where each cloud provider is told to find the engine (Anthropic's SDK adds /v1 itself).

@@ -72,6 +72,9 @@ class LiveProvider:
     """A cloud provider plugin as the live tests drive it against llama-server."""
 
     id: str
+    #: The variables it reads its base URL and its key from.
+    base_url_env: str
+    key_env: str
     #: Where its SDK is told to find a server (llama-server, or the fault server).
     base_url: Callable[[Any], str]
     #: The path (its end) of a request for an answer.
@@ -100,14 +103,6 @@ class LiveProvider:
         """CLI options for a short deterministic answer from ``model``."""
         seed = ("-o", "seed", "42") if self.seeded else ()
         return ("-o", "temperature", "0", *seed, "-o", "max_tokens", "8")
-
-    @property
-    def base_url_env(self) -> str:
-        return f"{self.id.upper()}_BASE_URL"
-
-    @property
-    def key_env(self) -> str:
-        return f"{self.id.upper()}_API_KEY"
 
     def point_at(self, server: LlamaServer, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(self.base_url_env, self.base_url(server))
@@ -146,6 +141,8 @@ class LiveProvider:
 
 OPENAI = LiveProvider(
     id="openai",
+    base_url_env="OPENAI_BASE_URL",
+    key_env="OPENAI_API_KEY",
     base_url=lambda server: server.base_url,
     chat_path="/v1/chat/completions",
     model="gpt-4o",
@@ -161,6 +158,8 @@ OPENAI = LiveProvider(
 )
 ANTHROPIC = LiveProvider(
     id="anthropic",
+    base_url_env="ANTHROPIC_BASE_URL",
+    key_env="ANTHROPIC_API_KEY",
     base_url=lambda server: server.root_url,  # the SDK adds /v1 itself
     chat_path="/v1/messages",
     model="claude-opus-4-6",

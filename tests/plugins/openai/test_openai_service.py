@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import attrs
 import httpx2
 import pytest
@@ -211,36 +209,6 @@ async def test_closing_the_stream_early_closes_the_response(api: MockApi) -> Non
     await stream.aclose()
     assert body.closed
     assert body.sent < 3
-
-
-async def test_cancelling_the_consumer_closes_the_response(api: MockApi) -> None:
-    release = asyncio.Event()
-    closed = asyncio.Event()
-
-    class SlowStream(TrackedStream):
-        async def __aiter__(self):  # type: ignore[no-untyped-def]
-            yield sse(chunk("first "), done=False)
-            await release.wait()
-            yield sse(chunk(finish="stop"))
-
-        async def aclose(self) -> None:
-            closed.set()
-
-    api.stream(SlowStream([]))
-    service = api.service()
-    got_first = asyncio.Event()
-
-    async def consume() -> None:
-        async for event in service.stream(request()):
-            if isinstance(event, TextDelta):
-                got_first.set()
-
-    task = asyncio.create_task(consume())
-    await asyncio.wait_for(got_first.wait(), 5)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert closed.is_set()
 
 
 # -- complete -------------------------------------------------------------------------------
