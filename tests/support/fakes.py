@@ -20,6 +20,13 @@ class FakeProvider:
     api: type[FakeApi]
     #: A catalog model to ask.
     model: str
+    #: Where the fake serves, the key the services it builds hold, and where the SDK goes
+    #: when no base URL is set.
+    base_url: str
+    unit_key: str
+    sdk_host: str
+    #: The JSON body of a whole (not streamed) answer.
+    whole: Callable[[], dict[str, object]]
     #: The SSE bytes of a whole streamed answer made of these texts.
     answer: Callable[[list[str]], bytes]
     #: The SSE bytes that open a streamed answer, up to its first text, and those that end it.
@@ -53,6 +60,10 @@ PROVIDERS = {
     "openai": FakeProvider(
         api=openai_fakes.MockApi,
         model="gpt-4o",
+        base_url=openai_fakes.BASE_URL,
+        unit_key=openai_fakes.UNIT_KEY,
+        sdk_host="api.openai.com",
+        whole=openai_fakes.completion,
         answer=_openai_answer,
         opening=lambda text: openai_fakes.sse(openai_fakes.chunk(text), done=False),
         ending=lambda: openai_fakes.sse(openai_fakes.chunk(finish="stop")),
@@ -60,6 +71,10 @@ PROVIDERS = {
     "anthropic": FakeProvider(
         api=anthropic_fakes.MockApi,
         model="claude-haiku-4-5",
+        base_url=anthropic_fakes.BASE_URL,
+        unit_key=anthropic_fakes.UNIT_KEY,
+        sdk_host="api.anthropic.com",
+        whole=lambda: anthropic_fakes.message("Hi"),
         answer=_anthropic_answer,
         opening=_anthropic_opening,
         ending=lambda: anthropic_fakes.sse(
