@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from liminal import Capabilities, ModelInfo, ProviderInfo, __version__, hookimpl
+from liminal import Capabilities, ModelInfo, ProviderInfo, __version__
 from liminal.cli import cli, main
 from liminal.plugins import Plugins, reset_plugins
 from liminal.serialize import structure, unstructure
+from support.catalog import CatalogPlugin
 from support.clirunner import Liminal
 
 FAKE_PROVIDER = ProviderInfo(
@@ -50,21 +50,10 @@ FAKE_MODELS = (
 )
 
 
-class FakePlugin:
-    @hookimpl
-    def liminal_register_providers(self, registry: Any) -> None:
-        registry.add(FAKE_PROVIDER)
-
-    @hookimpl
-    def liminal_register_models(self, registry: Any) -> None:
-        for model in FAKE_MODELS:
-            registry.add(model)
-
-
 @pytest.fixture
 def fake_plugins() -> Iterator[Plugins]:
     plugins = Plugins(load_entry_points=False, warn=[].append)
-    plugins.pm.register(FakePlugin(), name="fake")
+    plugins.pm.register(CatalogPlugin(FAKE_PROVIDER, FAKE_MODELS), name="fake")
     reset_plugins(plugins)
     try:
         yield plugins
