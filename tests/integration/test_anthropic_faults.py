@@ -25,7 +25,14 @@ from liminal import (
 from liminal.client import ManagedService
 from liminal.service import Timeouts
 from support import faultkit
-from support.faultkit import MAX_ATTEMPTS, Retries, fast_factory, point_at, text_of
+from support.faultkit import (
+    IDLE_HALF_SECOND,
+    MAX_ATTEMPTS,
+    Retries,
+    fast_factory,
+    point_at,
+    text_of,
+)
 
 if TYPE_CHECKING:
     from support.faults import Faults
@@ -310,7 +317,7 @@ async def test_malformed_event_after_text_is_interrupted_with_partial_text(
 async def test_stall_after_text_is_interrupted_by_the_idle_timeout(
     fault_env: Faults, retries: Retries
 ) -> None:
-    service = build(retries, timeouts=Timeouts(connect=2.0, idle=0.5, total=30.0))
+    service = build(retries, timeouts=IDLE_HALF_SECOND)
     fault_env.stall(5, after_chunks=FIRST_TEXT_CHUNK + 2, provider="anthropic")
     received: list[object] = []
     started = time.monotonic()
