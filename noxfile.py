@@ -18,7 +18,10 @@ TEST_DEPS = (
     "coverage[toml]>=7.5",
     "llmock>=0.2,<0.3",
     "httpx2>=2",
+    # Builds the docs' tutorial plugin (tests/docs/test_writing_plugins_page.py, pip --target).
     "hatchling>=1.25",
+    # tests/support/dists.py reads the fixture plugins' pyproject.toml (tomllib from 3.11 on).
+    "tomli>=2; python_version < '3.11'",
     # Drives the Debian chromium (/usr/bin/chromium); `playwright install` is never run.
     "playwright>=1.45",
 )

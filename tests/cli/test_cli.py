@@ -2,8 +2,8 @@
 
 In-process tests install a fake plugin set with ``reset_plugins``; subprocess tests run the
 installed ``liminal`` script with LIMINAL_HOME in a temporary directory and
-LIMINAL_PLUGINS=liminal-testplugin (tests/fixtures), so the machine's other plugins do not
-matter.
+LIMINAL_PLUGINS=liminal-testplugin (tests/fixtures, found through its dist-info on PYTHONPATH),
+so the machine's other plugins do not matter.
 """
 
 from __future__ import annotations
@@ -11,15 +11,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from liminal import Capabilities, ModelInfo, ProviderInfo, __version__, hookimpl
+from liminal import Capabilities, ModelInfo, ProviderInfo, __version__
 from liminal._serialize import structure, unstructure
 from liminal.cli import cli, main
 from liminal.plugins import Plugins, reset_plugins
+from support.catalog import CatalogPlugin
+from support.clirunner import Liminal
 
 FAKE_PROVIDER = ProviderInfo(
     id="fakeprov",
@@ -49,21 +50,10 @@ FAKE_MODELS = (
 )
 
 
-class FakePlugin:
-    @hookimpl
-    def liminal_register_providers(self, registry: Any) -> None:
-        registry.add(FAKE_PROVIDER)
-
-    @hookimpl
-    def liminal_register_models(self, registry: Any) -> None:
-        for model in FAKE_MODELS:
-            registry.add(model)
-
-
 @pytest.fixture
 def fake_plugins() -> Iterator[Plugins]:
     plugins = Plugins(load_entry_points=False, warn=[].append)
-    plugins.pm.register(FakePlugin(), name="fake")
+    plugins.pm.register(CatalogPlugin(FAKE_PROVIDER, FAKE_MODELS), name="fake")
     reset_plugins(plugins)
     try:
         yield plugins
@@ -215,20 +205,20 @@ def test_plugins_json_in_process(runner: CliRunner, fake_plugins: Plugins) -> No
 # -- the real console script -------------------------------------------------------------------
 
 
-def test_script_version(run_liminal: Any) -> None:
+def test_script_version(run_liminal: Liminal) -> None:
     done = run_liminal("--version")
     assert done.returncode == 0
     assert done.stdout.strip() == f"liminal, version {__version__}"
 
 
-def test_script_help_lists_builtin_and_plugin_commands(run_liminal: Any) -> None:
+def test_script_help_lists_builtin_and_plugin_commands(run_liminal: Liminal) -> None:
     done = run_liminal("--help")
     assert done.returncode == 0
     for command in ("models", "plugins", "prompt", "testprov-hello"):
         assert command in done.stdout
 
 
-def test_script_plugin_command(run_liminal: Any) -> None:
+def test_script_plugin_command(run_liminal: Liminal) -> None:
     done = run_liminal("testprov-hello")
     assert done.returncode == 0, done.stderr
     assert done.stdout == "hello from testprov\n"
@@ -237,7 +227,7 @@ def test_script_plugin_command(run_liminal: Any) -> None:
     assert "No such command" in gone.stderr
 
 
-def test_script_plugins_json(run_liminal: Any) -> None:
+def test_script_plugins_json(run_liminal: Liminal) -> None:
     done = run_liminal("plugins", "--json")
     assert done.returncode == 0, done.stderr
     records = {r["name"]: r for r in json.loads(done.stdout)}
@@ -251,7 +241,7 @@ def test_script_plugins_json(run_liminal: Any) -> None:
     ]
 
 
-def test_script_models_list_json(run_liminal: Any) -> None:
+def test_script_models_list_json(run_liminal: Liminal) -> None:
     done = run_liminal("models", "list", "--json")
     assert done.returncode == 0, done.stderr
     models = [structure(item, ModelInfo) for item in json.loads(done.stdout)]
@@ -260,7 +250,7 @@ def test_script_models_list_json(run_liminal: Any) -> None:
     assert done.stderr == ""
 
 
-def test_script_models_list_provider(run_liminal: Any) -> None:
+def test_script_models_list_provider(run_liminal: Liminal) -> None:
     done = run_liminal("models", "list", "--provider", "testprov", "--json")
     assert done.returncode == 0
     assert {m["provider"] for m in json.loads(done.stdout)} == {"testprov"}
@@ -270,7 +260,7 @@ def test_script_models_list_provider(run_liminal: Any) -> None:
     assert json.loads(unknown.stderr)["error"]["code"] == "MODEL_NOT_FOUND"  # --json: as JSON
 
 
-def test_script_models_show_unknown(run_liminal: Any) -> None:
+def test_script_models_show_unknown(run_liminal: Liminal) -> None:
     done = run_liminal("models", "show", "testprov-ech")
     assert done.returncode == 2
     assert done.stdout == ""
@@ -280,13 +270,13 @@ def test_script_models_show_unknown(run_liminal: Any) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_script_debug_shows_the_traceback(run_liminal: Any) -> None:
+def test_script_debug_shows_the_traceback(run_liminal: Liminal) -> None:
     done = run_liminal("--debug", "models", "show", "nope")
     assert done.returncode != 0
     assert "Traceback" in done.stderr
 
 
-def test_script_models_default_persisted(run_liminal: Any, liminal_home: Path) -> None:
+def test_script_models_default_persisted(run_liminal: Liminal, liminal_home: Path) -> None:
     done = run_liminal("models", "default", "testprov-big")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "Default model set to testprov-big"
@@ -297,7 +287,7 @@ def test_script_models_default_persisted(run_liminal: Any, liminal_home: Path) -
     assert shown.stdout.strip() == "testprov-big"
 
 
-def test_script_malformed_preferences(run_liminal: Any, liminal_home: Path) -> None:
+def test_script_malformed_preferences(run_liminal: Liminal, liminal_home: Path) -> None:
     liminal_home.mkdir(parents=True)
     path = liminal_home / "preferences.json"
     path.write_text("[not json")
@@ -310,13 +300,13 @@ def test_script_malformed_preferences(run_liminal: Any, liminal_home: Path) -> N
         assert path.read_text() == "[not json"
 
 
-def test_script_prompt_streams_through_the_plugin_service(run_liminal: Any) -> None:
+def test_script_prompt_streams_through_the_plugin_service(run_liminal: Liminal) -> None:
     done = run_liminal("prompt", "-m", "echo", "hello there")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["hello", "there"]
 
 
-def test_script_prompt_json(run_liminal: Any) -> None:
+def test_script_prompt_json(run_liminal: Liminal) -> None:
     done = run_liminal("prompt", "-m", "testprov-echo", "--no-stream", "--json", "ping")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
@@ -325,7 +315,7 @@ def test_script_prompt_json(run_liminal: Any) -> None:
     assert data["finish_reason"] == "stop"
 
 
-def test_script_prompt_refuses_unknown_parameter(run_liminal: Any) -> None:
+def test_script_prompt_refuses_unknown_parameter(run_liminal: Liminal) -> None:
     done = run_liminal("prompt", "-m", "echo", "-o", "frobnicate", "1", "hi")
     assert done.returncode == 2
     assert "Error [INVALID_REQUEST]" in done.stderr

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from clirunner import error_line
 from liminal.store import ConversationStore
 from liminal.types import Message, Role
+from support.clirunner import error_line
 
 if TYPE_CHECKING:
-    from clirunner import Liminal
-    from faults import Faults
+    from support.clirunner import Liminal
+    from support.faults import Faults
 
 PAGE = 4096
 

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from clirunner import Liminal
-    from faults import Faults
+    from support.clirunner import Liminal
+    from support.faults import Faults
 
 pytestmark = pytest.mark.integration
 

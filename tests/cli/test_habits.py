@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from clirunner import Liminal
 from liminal.cli import output
 from liminal.store import ConversationStore
 from liminal.types import Message, Role
+from support.clirunner import Liminal
 
 
 def stored(home: Path, *turns: tuple[str, str, str]) -> list[str]:

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from clirunner import error_line
+from support.clirunner import error_line
 
 if TYPE_CHECKING:
-    from clirunner import Liminal
+    from support.clirunner import Liminal
 
 
 def test_prompt_from_stdin_that_is_not_utf8(cli: Liminal, liminal_home: Path) -> None:

@@ -6,11 +6,11 @@ import signal
 import subprocess
 from typing import TYPE_CHECKING
 
-from clirunner import liminal_script
-from procs import read_at_least, reaped
+from support.clirunner import liminal_script
+from support.procs import read_at_least, reaped
 
 if TYPE_CHECKING:
-    from clirunner import Liminal
+    from support.clirunner import Liminal
 
 
 def test_ctrl_c_while_a_chat_waits_for_input(cli: Liminal) -> None:

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from clirunner import error_line
+from support.clirunner import error_line
 
 if TYPE_CHECKING:
-    from clirunner import Liminal
+    from support.clirunner import Liminal
 
 COMMANDS = [
     ("models", "default", "smollm2"),

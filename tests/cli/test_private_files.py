@@ -12,7 +12,7 @@ import pytest
 from liminal.store import ConversationStore
 
 if TYPE_CHECKING:
-    from clirunner import Liminal
+    from support.clirunner import Liminal
 
 pytestmark = pytest.mark.skipif(not hasattr(stat, "S_IRWXG"), reason="POSIX permissions")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import liminal_executable
+from support.clirunner import liminal_script
 
 PLUGINS = "liminal-openai,liminal-anthropic,liminal-local"
 
@@ -20,7 +20,7 @@ def run(*args: str, no_cache: bool = False) -> subprocess.CompletedProcess[str]:
     if no_cache:
         env["LIMINAL_NO_CACHE"] = "1"
     return subprocess.run(
-        [sys.executable, "-X", "importtime", liminal_executable(), *args],
+        [sys.executable, "-X", "importtime", liminal_script(), *args],
         env=env,
         capture_output=True,
         text=True,

@@ -7,6 +7,7 @@ each a list of actions (events to yield, exceptions to raise, stalls to sleep).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -129,28 +130,31 @@ class FakeService:
             if rejection is not None:
                 raise rejection.make()
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        actions = self._attempt()
-        try:
-            await self._observe_key()
-            for action in actions:
-                if isinstance(action, Raise):
-                    raise action.make()
-                if isinstance(action, Stall):
-                    await asyncio.sleep(action.seconds)
-                    continue
-                yield action
-        finally:
-            self.closed += 1
-
-    async def complete(self, request: ChatRequest) -> ChatResult:
-        actions = self._attempt()
+    async def _play(self, actions: list[Any]) -> AsyncIterator[StreamEvent]:
+        """One attempt's script: the key is looked at, then each action raises, stalls or is
+        an event."""
         await self._observe_key()
         for action in actions:
             if isinstance(action, Raise):
                 raise action.make()
             if isinstance(action, Stall):
                 await asyncio.sleep(action.seconds)
+                continue
+            yield action
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        actions = self._attempt()
+        try:
+            async with contextlib.aclosing(self._play(actions)) as events:
+                async for event in events:
+                    yield event
+        finally:
+            self.closed += 1
+
+    async def complete(self, request: ChatRequest) -> ChatResult:
+        async with contextlib.aclosing(self._play(self._attempt())) as events:
+            async for _ in events:
+                pass  # a whole answer: the events are not handed out
         return self.result
 
     async def validate_key(self, key: Secret) -> KeyStatus:

@@ -12,7 +12,6 @@ from typing import ClassVar
 import pytest
 
 from liminal import conversation as conversation_module
-from liminal import hookimpl
 from liminal.conversation import (
     Conversation,
     Refitted,
@@ -24,7 +23,6 @@ from liminal.conversation import (
 from liminal.errors import ErrorCode, LiminalError
 from liminal.factory import LlmServiceFactory
 from liminal.plugins import Plugins
-from liminal.provider.registry import ModelRegistry, ProviderRegistry
 from liminal.provider.service import ServiceContext
 from liminal.store import ConversationStore
 from liminal.types import (
@@ -38,6 +36,7 @@ from liminal.types import (
     TextDelta,
     Usage,
 )
+from support.catalog import CatalogPlugin
 
 MODULE = "liminal_conversation_test_service"
 PROVIDER = ProviderInfo(
@@ -100,17 +99,6 @@ def answer(text: str, usage: Usage | None = Usage(10, 2)) -> list[StreamEvent]:
     return [*events, Finish(FinishReason.STOP, "stop")]
 
 
-class ScriptPlugin:
-    @hookimpl
-    def liminal_register_providers(self, registry: ProviderRegistry) -> None:
-        registry.add(PROVIDER)
-
-    @hookimpl
-    def liminal_register_models(self, registry: ModelRegistry) -> None:
-        registry.add(BIG)
-        registry.add(SMALL)
-
-
 @pytest.fixture(autouse=True)
 def service_module(monkeypatch: pytest.MonkeyPatch) -> None:
     module = types.ModuleType(MODULE)
@@ -123,7 +111,7 @@ def service_module(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def factory() -> LlmServiceFactory:
     plugins = Plugins(load_entry_points=False, warn=[].append)
-    plugins.pm.register(ScriptPlugin(), name="script")
+    plugins.pm.register(CatalogPlugin(PROVIDER, (BIG, SMALL)), name="script")
     return LlmServiceFactory(plugins=plugins)
 
 
@@ -382,7 +370,7 @@ def test_the_services_exact_count_decides_the_fitting_when_asked(
 
     monkeypatch.setattr(ScriptService, "count_tokens", count_tokens, raising=False)
     plugins = Plugins(load_entry_points=False, warn=[].append)
-    plugins.pm.register(ScriptPlugin(), name="script")
+    plugins.pm.register(CatalogPlugin(PROVIDER, (BIG, SMALL)), name="script")
     factory = LlmServiceFactory(plugins=plugins, config=Config(exact_token_counts=asked))
     notices: list[object] = []
     conversation = Conversation(factory, SMALL, store=store, on_notice=notices.append)
@@ -411,7 +399,7 @@ def test_a_failing_count_leaves_the_estimate_to_answer(
 
     monkeypatch.setattr(ScriptService, "count_tokens", count_tokens, raising=False)
     plugins = Plugins(load_entry_points=False, warn=[].append)
-    plugins.pm.register(ScriptPlugin(), name="script")
+    plugins.pm.register(CatalogPlugin(PROVIDER, (BIG, SMALL)), name="script")
     factory = LlmServiceFactory(plugins=plugins, config=Config(exact_token_counts=True))
     conversation = Conversation(factory, SMALL, store=store)
     run(conversation, "one")

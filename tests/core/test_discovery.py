@@ -1,48 +1,33 @@
-"""Real plugin discovery through entry points, with pip-installed fixture distributions.
+"""Real plugin discovery through entry points, with the fixture distributions' own metadata.
 
 ``tests/fixtures/liminal-testplugin`` registers provider ``testprov`` (models ``testprov-echo``
 with alias ``echo``, and ``testprov-big``); ``tests/fixtures/liminal-brokenplugin`` raises
-ImportError when its entry point is loaded. The fixture ``plugin_dists`` installs both
-into the running venv for this module and removes afterwards only what it installed.
+ImportError when its entry point is loaded. The fixture ``plugin_site`` lays both out with a
+``*.dist-info`` (METADATA, entry_points.txt) in a temporary directory on ``sys.path`` and on the
+children's ``PYTHONPATH``: ``importlib.metadata`` finds them as it finds any installed plugin,
+and the venv is never changed.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from liminal.plugins import Plugins
+from support.clirunner import Liminal
+from support.dists import TESTPLUGIN, PluginSite
 
-pytestmark = pytest.mark.usefixtures("plugin_dists")
+pytestmark = pytest.mark.usefixtures("plugin_site")
 
 TEST_MODELS = {"testprov-echo", "testprov-big"}
-SWITCHES = ("LIMINAL_PLUGINS", "LIMINAL_DISABLE_PLUGINS")
-
-
-def liminal_script() -> str:
-    script = Path(sys.executable).parent / "liminal"
-    assert script.is_file(), f"no liminal console script beside {sys.executable}"
-    return str(script)
 
 
 def run(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k not in SWITCHES}
-    environ["LIMINAL_HOME"] = str(home)
-    environ.update(env)
-    return subprocess.run(
-        [liminal_script(), *args],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=60,
-        check=False,
-    )
+    return Liminal(home)(*args, **env)
 
 
 def models_json(home: Path, *args: str, **env: str) -> tuple[list[dict[str, Any]], str]:
@@ -123,16 +108,20 @@ def test_discovered_in_process() -> None:
     assert len([w for w in warned if "brokenplugin" in w]) == 1
 
 
-def test_uninstalling_removes_its_models(liminal_home: Path) -> None:
-    from fixtures.dists import TESTPLUGIN, other_users, uninstalled
-
-    if other_users(TESTPLUGIN):
-        pytest.skip("another test session in this venv is using liminal-testplugin")
-    with uninstalled(TESTPLUGIN):
-        models, _ = models_json(liminal_home)
-        assert not TEST_MODELS & {m["id"] for m in models}
-        done = run(liminal_home, "models", "show", "echo")
-        assert done.returncode == 2
-        assert "MODEL_NOT_FOUND" in done.stderr
+def test_uninstalling_removes_its_models(liminal_home: Path, plugin_site: PluginSite) -> None:
+    plugin_site.uninstall(TESTPLUGIN)
+    models, _ = models_json(liminal_home)
+    assert not TEST_MODELS & {m["id"] for m in models}
+    done = run(liminal_home, "models", "show", "echo")
+    assert done.returncode == 2
+    assert "MODEL_NOT_FOUND" in done.stderr
+    plugin_site.install(TESTPLUGIN)
     models, _ = models_json(liminal_home)
     assert {m["id"] for m in models} >= TEST_MODELS
+
+
+def test_uninstalled_in_process(plugin_site: PluginSite) -> None:
+    plugin_site.uninstall(TESTPLUGIN)
+    plugins = Plugins(warn=[].append)
+    assert "testprov" not in plugins.providers
+    assert all(r.name != "testplugin" for r in plugins.records())

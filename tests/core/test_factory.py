@@ -15,7 +15,7 @@ from liminal.factory import LlmServiceFactory, load_service_class
 from liminal.keys.pool import ApiKeyManager
 from liminal.managed import ManagedService
 from liminal.plugins import Plugins
-from liminal.provider.registry import ModelRegistry, ProviderRegistry
+from liminal.provider.registry import ProviderRegistry
 from liminal.provider.service import ServiceContext
 from liminal.types import (
     ChatRequest,
@@ -28,6 +28,7 @@ from liminal.types import (
     StreamEvent,
     TextDelta,
 )
+from support.catalog import CatalogPlugin
 
 MODULE = "liminal_factory_test_service"
 
@@ -74,17 +75,6 @@ MODELS = [
 ]
 
 
-class EchoPlugin:
-    @hookimpl
-    def liminal_register_providers(self, registry: ProviderRegistry) -> None:
-        registry.add(PROVIDER)
-
-    @hookimpl
-    def liminal_register_models(self, registry: ModelRegistry) -> None:
-        for model in MODELS:
-            registry.add(model)
-
-
 class ZeroDivisionMapper:
     @hookimpl
     def liminal_map_error(self, provider_id: str, error: BaseException) -> LiminalError | None:
@@ -105,7 +95,7 @@ def service_module(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
 @pytest.fixture
 def plugins() -> Plugins:
     plugins = Plugins(load_entry_points=False, warn=[].append)
-    plugins.pm.register(EchoPlugin(), name="echo")
+    plugins.pm.register(CatalogPlugin(PROVIDER, MODELS), name="echo")
     return plugins
 
 

@@ -1,4 +1,5 @@
-"""The public surface: ``liminal.__all__`` is pinned; changing it is a deliberate act."""
+"""The public surface: ``liminal.__all__`` and ``liminal.provider.__all__`` are pinned;
+changing them is a deliberate act."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pkgutil
 import pytest
 
 import liminal
+import liminal.provider
 
 PUBLIC = [
     "COMMON_PARAMETERS",
@@ -42,9 +44,55 @@ PUBLIC = [
 ]
 
 
+#: What plugin authors may import from ``liminal.provider``. Adding a name is a decision (and
+#: a line in CHANGELOG.md); removing or renaming one breaks third-party plugins.
+PROVIDER_API = [
+    "BadSetting",
+    "ClientPool",
+    "LlmService",
+    "ModelFamily",
+    "ModelRegistry",
+    "Progress",
+    "ProviderRegistry",
+    "RegistryError",
+    "ServiceContext",
+    "SseDecoder",
+    "Timeouts",
+    "UserFile",
+    "body_chunks",
+    "check_event_stream",
+    "config_dir",
+    "current_key",
+    "data_dir",
+    "drain",
+    "ended_early",
+    "error_from_body",
+    "error_from_exception",
+    "error_from_http",
+    "error_from_sdk",
+    "from_json",
+    "guard_malformed",
+    "malformed",
+    "not_an_api_answer",
+    "parse_retry_after",
+    "structure",
+    "to_json",
+    "transport_error",
+    "unstructure",
+    "write_atomically",
+]
+
+
 def test_all_is_pinned() -> None:
     assert sorted(liminal.__all__) == sorted(PUBLIC)
     assert len(liminal.__all__) == len(set(liminal.__all__))
+
+
+def test_the_plugin_namespace_is_pinned_and_each_name_resolves() -> None:
+    assert sorted(liminal.provider.__all__) == sorted(PROVIDER_API)
+    for name in PROVIDER_API:
+        assert getattr(liminal.provider, name) is not None
+    assert set(dir(liminal.provider)) >= set(PROVIDER_API)
 
 
 @pytest.mark.parametrize("name", PUBLIC)

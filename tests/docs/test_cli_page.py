@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from clirunner import Liminal
+from support.clirunner import Liminal
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 FIX = "the CLI changed: run `python docs/gen_cli.py` and commit docs/cli.md"

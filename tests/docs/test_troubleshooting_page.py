@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from clirunner import Liminal
+from support.clirunner import Liminal
 
 PAGE = (Path(__file__).resolve().parents[2] / "docs" / "troubleshooting.md").read_text("utf-8")
 

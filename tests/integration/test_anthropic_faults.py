@@ -1,6 +1,6 @@
 """The Anthropic plugin under the core's retry layer, against the fault server (llmock + front).
 
-Each test scripts faults on a real HTTP server (tests/faults.py, ``provider="anthropic"``) and
+Each test scripts faults on a real HTTP server (support/faults.py, ``provider="anthropic"``) and
 checks what the caller sees: the error code, what was kept, how many requests reached the
 server, how long it waited.
 """
@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anthropic as _sdk  # noqa: F401  # imported now: no timed call pays for its first import
-import faultkit
 import pytest
-from faultkit import MAX_ATTEMPTS, Retries, fast_factory, point_at, text_of
 
 from liminal import (
     ChatRequest,
@@ -26,9 +24,18 @@ from liminal import (
 )
 from liminal.managed import ManagedService
 from liminal.provider.service import Timeouts
+from support import faultkit
+from support.faultkit import (
+    IDLE_HALF_SECOND,
+    MAX_ATTEMPTS,
+    Retries,
+    fast_factory,
+    point_at,
+    text_of,
+)
 
 if TYPE_CHECKING:
-    from faults import Faults
+    from support.faults import Faults
 
 pytestmark = pytest.mark.integration
 
@@ -310,7 +317,7 @@ async def test_malformed_event_after_text_is_interrupted_with_partial_text(
 async def test_stall_after_text_is_interrupted_by_the_idle_timeout(
     fault_env: Faults, retries: Retries
 ) -> None:
-    service = build(retries, timeouts=Timeouts(connect=2.0, idle=0.5, total=30.0))
+    service = build(retries, timeouts=IDLE_HALF_SECOND)
     fault_env.stall(5, after_chunks=FIRST_TEXT_CHUNK + 2, provider="anthropic")
     received: list[object] = []
     started = time.monotonic()

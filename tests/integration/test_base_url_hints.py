@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from clirunner import Liminal, error_line
+from support.clirunner import Liminal, error_line
 
 if TYPE_CHECKING:
-    from faults import Faults
+    from support.faults import Faults
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from liminal_local.server import find_bundled_model
-from procs import expect_output, reaped
+from support.procs import expect_output, reaped
 
 # Needs the local engine: if it cannot start here, fail at once with its own error.
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("llama_server")]

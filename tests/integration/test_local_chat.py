@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from procs import expect_output, reaped, stderr_after_kill
+from support.procs import expect_output, reaped, stderr_after_kill
 
 # Needs the local engine: if it cannot start here, fail at once with its own error.
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("llama_server")]

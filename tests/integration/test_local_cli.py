@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from procs import expect_output, reaped
+from support.procs import expect_output, reaped
 
 pytestmark = pytest.mark.integration
 

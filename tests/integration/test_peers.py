@@ -13,8 +13,8 @@ import httpx2
 import pytest
 
 if TYPE_CHECKING:
-    from faults import Faults, Provider
     from liminal_local.server import LlamaServer
+    from support.faults import Faults, Provider
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from browser import fresh_context, playwright_or_skip
-from uiserver import LIMINAL, UiServer, clean_env, ui_server
+from support.browser import fresh_context, playwright_or_skip
+from support.uiserver import LIMINAL, UiServer, clean_env, ui_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Locator, Page, Playwright

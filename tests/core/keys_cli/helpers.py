@@ -20,7 +20,7 @@ from liminal.cli import main
 from liminal.keys.pool import KeyEntry, KeySource
 
 if TYPE_CHECKING:
-    from faults import Faults
+    from support.faults import Faults
 
 KEY = "sk-test-liminal-key-0001-abcd"
 BACKUP = "sk-test-liminal-key-0002-wxyz"

@@ -19,7 +19,7 @@ from .helpers import (
 )
 
 if TYPE_CHECKING:
-    from faults import Faults
+    from support.faults import Faults
 
 # -- check (fault server: llama-server accepts any key on /v1/models) --------------------------
 

@@ -10,7 +10,7 @@ import pytest
 from .helpers import KEY, MODEL, liminal, listed
 
 if TYPE_CHECKING:
-    from faults import Faults
+    from support.faults import Faults
 
 pytestmark = pytest.mark.integration
 

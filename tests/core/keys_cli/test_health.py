@@ -33,7 +33,7 @@ from .helpers import (
 )
 
 if TYPE_CHECKING:
-    from faults import Faults
+    from support.faults import Faults
 
 # -- health across processes (the key state file) ---------------------------------------------
 

@@ -18,7 +18,7 @@ from .helpers import (
 )
 
 if TYPE_CHECKING:
-    from faults import Faults
+    from support.faults import Faults
 
 # -- no leaks: a whole session through the console script -------------------------------------
 

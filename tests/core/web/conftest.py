@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from uiserver import UiServer, clean_env, ui_server
+from support.uiserver import UiServer, clean_env, ui_server
 
 
 @pytest.fixture(scope="module")

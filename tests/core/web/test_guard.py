@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from uiserver import UiServer
+from support.uiserver import UiServer
 
 PATHS = ["/", "/api/models", "/api/conversations", "/static/app.js"]
 

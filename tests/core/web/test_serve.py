@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from liminal.web.serve import allowed_hosts, is_loopback
-from procs import expect_output, reaped
-from uiserver import LIMINAL, UiServer, clean_env
+from support.procs import expect_output, reaped
+from support.uiserver import LIMINAL, UiServer, clean_env
 
 
 @pytest.mark.parametrize(

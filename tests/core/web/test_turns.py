@@ -12,13 +12,11 @@ from typing import Any, ClassVar
 
 import pytest
 
-from liminal import hookimpl
 from liminal.config import Config
 from liminal.conversation import Conversation
 from liminal.errors import ErrorCode, LiminalError
 from liminal.factory import LlmServiceFactory
 from liminal.plugins import Plugins
-from liminal.provider.registry import ModelRegistry, ProviderRegistry
 from liminal.provider.service import ServiceContext
 from liminal.retry import RetryPolicy
 from liminal.store import ConversationStore
@@ -33,6 +31,7 @@ from liminal.types import (
     Usage,
 )
 from liminal.web.turns import Turns, report_progress, report_retry
+from support.catalog import CatalogPlugin
 
 MODULE = "liminal_web_turns_test_service"
 PROVIDER = ProviderInfo("script", "Script", f"{MODULE}:ScriptService", requires_key=False)
@@ -64,17 +63,6 @@ class ScriptService:
             yield event
 
 
-class ScriptPlugin:
-    @hookimpl
-    def liminal_register_providers(self, registry: ProviderRegistry) -> None:
-        registry.add(PROVIDER)
-
-    @hookimpl
-    def liminal_register_models(self, registry: ModelRegistry) -> None:
-        for model in MODELS:
-            registry.add(model)
-
-
 def answer(*texts: str) -> list[StreamEvent]:
     return [*(TextDelta(t) for t in texts), Usage(5, 2), Finish(FinishReason.STOP, "stop")]
 
@@ -97,7 +85,7 @@ def store() -> Iterator[ConversationStore]:
 
 def make_factory(**config: Any) -> LlmServiceFactory:
     plugins = Plugins(load_entry_points=False, warn=[].append)
-    plugins.pm.register(ScriptPlugin(), name="script")
+    plugins.pm.register(CatalogPlugin(PROVIDER, MODELS), name="script")
     return LlmServiceFactory(
         plugins=plugins,
         policy=RetryPolicy(max_attempts=3, base=0.001, cap=0.001),

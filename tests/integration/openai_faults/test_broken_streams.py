@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 import openai as _sdk  # noqa: F401  # imported now: no timed call pays for its first import
 import pytest
-from faultkit import MAX_ATTEMPTS, Retries, text_of
 
 from liminal import (
     ErrorCode,
@@ -18,8 +17,9 @@ from liminal import (
 )
 from liminal.managed import ManagedService
 from liminal.provider.service import Timeouts
+from support.faultkit import IDLE_HALF_SECOND, MAX_ATTEMPTS, Retries, text_of
 
-from .support import (
+from .helpers import (
     CHAT,
     FIRST_TEXT_CHUNK,
     ask,
@@ -30,8 +30,8 @@ from .support import (
 )
 
 if TYPE_CHECKING:
-    from faults import Faults
-    from faultserver import FaultServer
+    from support.faults import Faults
+    from support.faultserver import FaultServer
 
 pytestmark = pytest.mark.integration
 
@@ -140,7 +140,7 @@ def error_stream(error: dict[str, Any], *, text: str = "") -> bytes:
 
 
 def script_error_event(server: FaultServer, body: bytes, times: int = 1) -> None:
-    from faultserver import Respond, Step
+    from support.faultserver import Respond, Step
 
     action = Respond(200, (("cache-control", "no-cache"),), body, "text/event-stream")
     server.script(*(Step(action, "openai", True) for _ in range(times)))
@@ -226,9 +226,7 @@ async def test_error_event_after_text_keeps_the_partial_text(
 async def test_stall_before_any_text_is_timeout(
     fault_env: Faults, retries: Retries, http: httpx2.AsyncClient
 ) -> None:
-    service = build(
-        retries, http, timeouts=Timeouts(connect=2.0, idle=0.5, total=30.0), max_attempts=2
-    )
+    service = build(retries, http, timeouts=IDLE_HALF_SECOND, max_attempts=2)
     fault_env.stall(5, after_chunks=FIRST_TEXT_CHUNK, times=2)
     started = time.monotonic()
     error = await stream_error(service)
@@ -245,9 +243,7 @@ async def test_stall_before_the_headers_is_timeout(
     fault_env: Faults, retries: Retries, http: httpx2.AsyncClient
 ) -> None:
     # Streaming: the headers must come within the idle limit.
-    service = build(
-        retries, http, timeouts=Timeouts(connect=2.0, idle=0.5, total=30.0), max_attempts=1
-    )
+    service = build(retries, http, timeouts=IDLE_HALF_SECOND, max_attempts=1)
     fault_env.stall(5)
     started = time.monotonic()
     with pytest.raises(LiminalError) as caught:
@@ -261,9 +257,7 @@ async def test_a_whole_answer_may_take_until_the_total_deadline(
     fault_env: Faults, retries: Retries, http: httpx2.AsyncClient
 ) -> None:
     # Without streaming nothing arrives before the answer is done: only the total bounds it.
-    patient = build(
-        retries, http, timeouts=Timeouts(connect=2.0, idle=0.5, total=30.0), max_attempts=1
-    )
+    patient = build(retries, http, timeouts=IDLE_HALF_SECOND, max_attempts=1)
     fault_env.stall(1.0)
     assert (await patient.complete(ask())).text
     impatient = build(
@@ -282,7 +276,7 @@ async def test_a_whole_answer_may_take_until_the_total_deadline(
 async def test_a_single_stall_is_retried(
     fault_env: Faults, retries: Retries, http: httpx2.AsyncClient
 ) -> None:
-    service = build(retries, http, timeouts=Timeouts(connect=2.0, idle=0.5, total=30.0))
+    service = build(retries, http, timeouts=IDLE_HALF_SECOND)
     fault_env.stall(5, after_chunks=FIRST_TEXT_CHUNK)
     assert_complete_stream(await streamed(service))
     assert fault_env.requests(CHAT) == 2
@@ -291,7 +285,7 @@ async def test_a_single_stall_is_retried(
 async def test_stall_after_text_is_interrupted_not_retried(
     fault_env: Faults, retries: Retries, http: httpx2.AsyncClient
 ) -> None:
-    service = build(retries, http, timeouts=Timeouts(connect=2.0, idle=0.5, total=30.0))
+    service = build(retries, http, timeouts=IDLE_HALF_SECOND)
     fault_env.stall(5, after_chunks=FIRST_TEXT_CHUNK + 2)
     received: list[object] = []
     started = time.monotonic()

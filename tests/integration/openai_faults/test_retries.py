@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import httpx2
 import openai as _sdk  # noqa: F401  # imported now: no timed call pays for its first import
 import pytest
-from faultkit import MAX_ATTEMPTS, Retries
 
 from liminal import (
     ChatResult,
@@ -17,8 +16,9 @@ from liminal import (
     LiminalError,
 )
 from liminal.managed import ManagedService
+from support.faultkit import MAX_ATTEMPTS, Retries
 
-from .support import (
+from .helpers import (
     CHAT,
     answer,
     ask,
@@ -28,7 +28,7 @@ from .support import (
 )
 
 if TYPE_CHECKING:
-    from faults import Faults
+    from support.faults import Faults
 
 pytestmark = pytest.mark.integration
 

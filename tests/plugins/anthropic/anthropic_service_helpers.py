@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from anthropic_fakes import (
-    MODEL,
-)
-
 from liminal import (
     ChatRequest,
     FinishReason,
@@ -13,6 +9,9 @@ from liminal import (
     Role,
 )
 from liminal_anthropic.service import AnthropicService
+from support.anthropic_fakes import (
+    MODEL,
+)
 
 STOP_REASONS = [
     ("end_turn", FinishReason.STOP),

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import httpx2
 import pytest
-from anthropic_fakes import (
+from anthropic_service_helpers import (
+    STOP_REASONS,
+    request,
+)
+
+from liminal import (
+    FinishReason,
+    KeyStatus,
+    Secret,
+    Usage,
+)
+from liminal.provider.service import Timeouts
+from liminal_anthropic.service import AnthropicService
+from support.anthropic_fakes import (
     BASE_URL,
     MODEL,
     PROXY_URL,
@@ -13,22 +26,6 @@ from anthropic_fakes import (
     error_body,
     message,
 )
-from anthropic_service_helpers import (
-    STOP_REASONS,
-    events_of,
-    request,
-)
-
-from liminal import (
-    ErrorCode,
-    FinishReason,
-    KeyStatus,
-    LiminalError,
-    Secret,
-    Usage,
-)
-from liminal.provider.service import Timeouts
-from liminal_anthropic.service import AnthropicService
 
 # -- complete -------------------------------------------------------------------------------
 
@@ -86,55 +83,11 @@ async def test_complete_with_only_a_tool_call_is_empty_text(api: MockApi) -> Non
 # -- clients, base URLs and keys ------------------------------------------------------------
 
 
-async def test_one_cached_client_per_base_url(api: MockApi) -> None:
-    service = api.service()
-    assert service.client(BASE_URL) is service.client(BASE_URL)
-    assert service.client(BASE_URL) is not service.client(PROXY_URL)
-
-
-async def test_client_has_no_sdk_retries_and_the_configured_timeouts(api: MockApi) -> None:
-    service = api.service(timeouts=Timeouts(connect=3.0, idle=0.5, total=9.0))
-    client = service.client(BASE_URL)
-    assert client.max_retries == 0
-    timeout = client.timeout
-    assert isinstance(timeout, httpx2.Timeout)
-    assert (timeout.connect, timeout.read, timeout.write, timeout.pool) == (3.0, 0.5, 0.5, 3.0)
-
-
-async def test_the_key_is_read_per_request_from_the_core(api: MockApi) -> None:
-    from liminal.provider.service import _current_key
-
-    api.json(message("Hi"))
-    service = api.service()
-    token = _current_key.set(Secret("sk-ant-pool-key-two-0002"))
-    try:
-        await service.complete(request())
-    finally:
-        _current_key.reset(token)
-    await service.complete(request())
-    assert api.authorization(0) == "Bearer sk-ant-pool-key-two-0002"
-    assert api.authorization(1) == f"Bearer {UNIT_KEY}"
-
-
-async def test_without_any_key_nothing_is_sent(api: MockApi) -> None:
-    api.json(message("Hi"))
-    with pytest.raises(LiminalError) as caught:
-        await api.service(key=None).complete(request())
-    assert caught.value.code is ErrorCode.NO_KEY
-    assert api.requests == []
-
-
 async def test_a_model_on_its_own_server_is_sent_there(api: MockApi) -> None:
     api.json(message("Hi"))
     await api.service().complete(request("claude-proxied"))
     assert str(api.requests[0].url) == f"{PROXY_URL}/v1/messages"
     assert api.body()["model"] == "claude-proxied"
-
-
-async def test_no_base_url_means_the_sdk_default(api: MockApi) -> None:
-    api.json(message("Hi"))
-    await api.service(base_url=None).complete(request())
-    assert api.requests[0].url.host == "api.anthropic.com"
 
 
 # -- validate_key ---------------------------------------------------------------------------
@@ -226,17 +179,3 @@ async def test_list_remote_models_raises_the_sdk_error(api: MockApi) -> None:
     api.error(401, "invalid x-api-key", kind="authentication_error")
     with pytest.raises(anthropic.AuthenticationError):
         await api.service().list_remote_models()
-
-
-async def test_a_web_page_instead_of_the_api_is_a_server_error(api: MockApi) -> None:
-    # A wrong ANTHROPIC_BASE_URL typically lands on an HTML page that answers 200.
-    page = httpx2.Response(200, headers={"content-type": "text/html"}, content=b"<html></html>")
-    api.reply(page)
-    with pytest.raises(LiminalError) as streamed:
-        await events_of(api.service(), request())
-    assert streamed.value.code is ErrorCode.SERVER_ERROR
-    assert "text/html instead of an event stream" in streamed.value.message
-    with pytest.raises(LiminalError) as whole:
-        await api.service().complete(request())
-    assert whole.value.code is ErrorCode.SERVER_ERROR
-    assert "not JSON" in whole.value.message

@@ -8,22 +8,6 @@ from __future__ import annotations
 
 import httpx2
 import pytest
-from anthropic_fakes import (
-    BASE_URL,
-    MODEL,
-    UNIT_KEY,
-    MockApi,
-    TrackedStream,
-    answer_events,
-    block_start,
-    drain,
-    error_body,
-    error_event,
-    message,
-    message_start,
-    sse,
-    text_delta,
-)
 
 from liminal import (
     ChatRequest,
@@ -41,6 +25,22 @@ from liminal import (
 from liminal.keys.pool import ApiKeyManager
 from liminal.managed import ManagedService
 from liminal.retry import RetryPolicy
+from support.anthropic_fakes import (
+    BASE_URL,
+    MODEL,
+    UNIT_KEY,
+    MockApi,
+    TrackedStream,
+    answer_events,
+    block_start,
+    drain,
+    error_body,
+    error_event,
+    message,
+    message_start,
+    sse,
+    text_delta,
+)
 
 GOOD_KEY = "sk-ant-good-key-000000000002"
 BAD_KEY = "sk-ant-revoked-key-0000000001"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from anthropic_fakes import PROXIED_MODEL
 
 from liminal import ChatRequest, Message, Role
 from liminal_anthropic.catalog import MODELS
 from liminal_anthropic.params import DEFAULT_MAX_TOKENS, message_arguments, messages_and_system
+from support.anthropic_fakes import PROXIED_MODEL
 
 BY_ID = {m.id: m for m in (*MODELS, PROXIED_MODEL)}
 USER, ASSISTANT, SYSTEM = Role.USER, Role.ASSISTANT, Role.SYSTEM

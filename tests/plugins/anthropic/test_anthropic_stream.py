@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from anthropic_fakes import (
+from anthropic_service_helpers import (
+    STOP_REASONS,
+    events_of,
+    request,
+)
+
+from liminal import (
+    ChatRequest,
+    ErrorCode,
+    Finish,
+    FinishReason,
+    LiminalError,
+    Message,
+    Role,
+    TextDelta,
+    Usage,
+)
+from liminal_anthropic.service import map_stop_reason
+from support.anthropic_fakes import (
     BASE_URL,
     MODEL,
     UNIT_KEY,
@@ -25,24 +41,6 @@ from anthropic_fakes import (
     text_delta,
     thinking_delta,
 )
-from anthropic_service_helpers import (
-    STOP_REASONS,
-    events_of,
-    request,
-)
-
-from liminal import (
-    ChatRequest,
-    ErrorCode,
-    Finish,
-    FinishReason,
-    LiminalError,
-    Message,
-    Role,
-    TextDelta,
-    Usage,
-)
-from liminal_anthropic.service import map_stop_reason
 
 # -- map_stop_reason ------------------------------------------------------------------------
 
@@ -249,33 +247,3 @@ async def test_closing_the_stream_early_closes_the_response(api: MockApi) -> Non
     await stream.aclose()  # type: ignore[attr-defined]
     assert body.closed
     assert body.sent < 3
-
-
-async def test_cancelling_the_consumer_closes_the_response(api: MockApi) -> None:
-    release = asyncio.Event()
-    closed = asyncio.Event()
-
-    class SlowStream(TrackedStream):
-        async def __aiter__(self):  # type: ignore[no-untyped-def]
-            yield sse(message_start(), block_start(), text_delta("first "))
-            await release.wait()
-            yield sse(block_stop(), message_delta(), message_stop())
-
-        async def aclose(self) -> None:
-            closed.set()
-
-    api.stream(SlowStream([]))
-    service = api.service()
-    got_first = asyncio.Event()
-
-    async def consume() -> None:
-        async for event in service.stream(request()):
-            if isinstance(event, TextDelta):
-                got_first.set()
-
-    task = asyncio.create_task(consume())
-    await asyncio.wait_for(got_first.wait(), 5)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert closed.is_set()

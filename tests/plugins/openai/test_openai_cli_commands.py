@@ -123,6 +123,7 @@ def test_removing_an_unknown_model_is_model_not_found(liminal: Cli) -> None:
     ],
 )
 def test_a_broken_file_is_reported_and_left_untouched(liminal: Cli, args: tuple[str, ...]) -> None:
+    compatible_path().parent.mkdir()
     compatible_path().write_text("{broken", encoding="utf-8")
     code, _, err = liminal(*args)
     assert code == 2

@@ -73,6 +73,7 @@ def test_model_info_keeps_a_display_name() -> None:
     "text", ["{not json", '{"version": 1, "models": "nope"}', '{"models": [{"id": "x"}]}']
 )
 def test_a_broken_file_is_an_error_naming_it(liminal_home: Path, text: str) -> None:
+    liminal_home.mkdir()
     compatible_path().write_text(text, encoding="utf-8")
     with pytest.raises(LiminalError, match=FILE_NAME) as caught:
         load_compatible()
@@ -83,6 +84,7 @@ def test_a_broken_file_is_an_error_naming_it(liminal_home: Path, text: str) -> N
 def test_a_broken_file_skips_its_models_with_a_warning(
     liminal_home: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    liminal_home.mkdir()
     compatible_path().write_text("{not json", encoding="utf-8")
     assert load_compatible_models() == []
     [record] = [r for r in caplog.records if r.name == "liminal"]

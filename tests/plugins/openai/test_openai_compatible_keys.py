@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from openai_fakes import BASE_URL, MockApi, chunk, completion, sse
 
 from liminal import ChatRequest, ErrorCode, LiminalError, Message, Role
 from liminal.factory import LlmServiceFactory
@@ -18,6 +17,7 @@ from liminal.plugins import Plugins
 from liminal.retry import RetryPolicy
 from liminal_openai.compatible import CompatibleFile, CompatibleModel, save_compatible
 from liminal_openai.service import OpenAIService
+from support.openai_fakes import BASE_URL, MockApi, chunk, completion, sse
 
 OPENAI_KEY = "sk-openai-secret-key-0001"
 OWN_KEY = "own-server-key-42"
@@ -54,6 +54,16 @@ async def test_a_catalog_model_gets_the_openai_key(env: Path, api: MockApi) -> N
     assert api.authorization() == f"Bearer {OPENAI_KEY}"
 
 
+async def answer(api: MockApi, service: ManagedService, model: str, *, streaming: bool) -> None:
+    """One answer from ``model`` through ``service``, streamed or whole."""
+    if streaming:
+        api.stream(sse(chunk("hi"), chunk(finish="stop")))
+        [event async for event in service.stream(ask(model))]
+    else:
+        api.json(completion())
+        await service.complete(ask(model))
+
+
 @pytest.mark.parametrize("streaming", [False, True])
 async def test_a_declared_model_gets_its_own_key_not_the_openai_key(
     env: Path, api: MockApi, monkeypatch: pytest.MonkeyPatch, streaming: bool
@@ -61,12 +71,7 @@ async def test_a_declared_model_gets_its_own_key_not_the_openai_key(
     declare(CompatibleModel("my-llama", SERVER_URL, key_env_var="MY_LLAMA_KEY"))
     monkeypatch.setenv("MY_LLAMA_KEY", OWN_KEY)
     service = managed(api, "my-llama")
-    if streaming:
-        api.stream(sse(chunk("hi"), chunk(finish="stop")))
-        [event async for event in service.stream(ask("my-llama"))]
-    else:
-        api.json(completion())
-        await service.complete(ask("my-llama"))
+    await answer(api, service, "my-llama", streaming=streaming)
     assert str(api.requests[0].url) == f"{SERVER_URL}/chat/completions"
     assert api.authorization() == f"Bearer {OWN_KEY}"
     assert all(OPENAI_KEY not in str(r.headers) for r in api.requests)
@@ -89,12 +94,7 @@ async def test_a_declared_model_without_a_key_variable_never_gets_the_openai_key
 ) -> None:
     declare(CompatibleModel("keyless", SERVER_URL))
     service = managed(api, "keyless")
-    if streaming:
-        api.stream(sse(chunk("hi"), chunk(finish="stop")))
-        [event async for event in service.stream(ask("keyless"))]
-    else:
-        api.json(completion())
-        await service.complete(ask("keyless"))
+    await answer(api, service, "keyless", streaming=streaming)
     assert str(api.requests[0].url) == f"{SERVER_URL}/chat/completions"
     assert OPENAI_KEY not in (api.authorization() or "")
     assert all(OPENAI_KEY not in str(r.headers) for r in api.requests)

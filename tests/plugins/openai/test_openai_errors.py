@@ -189,46 +189,7 @@ def test_oauth_error_is_auth_invalid() -> None:
     assert mapped(exc).code is ErrorCode.AUTH_INVALID
 
 
-# -- transport and client-side errors ------------------------------------------------------
-
-
-def test_timeout() -> None:
-    error = mapped(openai.APITimeoutError(request=http_request()))
-    assert error.code is ErrorCode.TIMEOUT
-
-
-def connection_error(cause: Exception) -> openai.APIConnectionError:
-    exc = openai.APIConnectionError(request=http_request())
-    exc.__cause__ = cause  # as ``raise APIConnectionError(...) from cause`` in the SDK
-    return exc
-
-
-def test_connection_refused_names_the_host_and_the_cause() -> None:
-    error = mapped(connection_error(httpx2.ConnectError("refused")))
-    assert error.code is ErrorCode.NETWORK
-    assert error.message == "openai: could not connect to api.openai.test (ConnectError)"
-
-
-@pytest.mark.parametrize("cause", [httpx2.RemoteProtocolError, httpx2.ReadError])
-def test_a_connection_dropped_after_connecting_is_not_called_a_failure_to_connect(
-    cause: type[Exception],
-) -> None:
-    error = mapped(connection_error(cause("peer closed connection")))
-    assert error.code is ErrorCode.NETWORK
-    assert error.message == f"openai: lost the connection to api.openai.test ({cause.__name__})"
-
-
-def test_connection_error_without_a_cause() -> None:
-    error = mapped(openai.APIConnectionError(request=http_request()))
-    assert error.code is ErrorCode.NETWORK
-    assert error.message.endswith("api.openai.test")
-
-
-def test_response_validation_error_is_a_server_error() -> None:
-    exc = openai.APIResponseValidationError(response(200, {"nonsense": True}), {"nonsense": True})
-    error = mapped(exc)
-    assert error.code is ErrorCode.SERVER_ERROR
-    assert error.status == 200
+# -- client-side errors (transport errors: plugins/test_error_mapping.py) -------------------
 
 
 def test_content_filter_finish_is_content_filtered() -> None:
@@ -299,11 +260,6 @@ def test_transport_exceptions_that_escape_the_sdk_are_still_mapped() -> None:
     assert error.code is ErrorCode.TIMEOUT
 
 
-def test_hook_ignores_exceptions_from_other_libraries() -> None:
-    assert liminal_map_error("openai", ValueError("not ours")) is None
-    assert liminal_map_error("openai", httpx2.ConnectError("refused")) is None
-
-
 def test_hook_maps_sdk_exceptions_for_any_provider_id() -> None:
     exc = status_error(openai.AuthenticationError, 401, err("no", "invalid_request_error"))
     error = liminal_map_error("my-compatible", exc)
@@ -311,13 +267,3 @@ def test_hook_maps_sdk_exceptions_for_any_provider_id() -> None:
     assert error.code is ErrorCode.AUTH_INVALID
     assert error.provider == "my-compatible"
     assert error.message.startswith("my-compatible: ")
-
-
-def test_the_plugin_wins_over_the_core_fallback() -> None:
-    plugins = Plugins()
-    factory = LlmServiceFactory(plugins=plugins)
-    exc = openai.APITimeoutError(request=http_request())
-    error = factory.map_error("openai", exc)
-    assert error.code is ErrorCode.TIMEOUT
-    assert error.message == "openai: the request timed out"
-    assert error.__cause__ is exc

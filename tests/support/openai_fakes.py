@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fakeapi import FakeApi, registry_of, service_context
-from fakeapi import TrackedStream as TrackedStream  # re-exported for the tests
 from liminal import Capabilities, ModelInfo
 from liminal.provider.registry import ModelRegistry
 from liminal.provider.service import Timeouts
 from liminal_openai.catalog import MODELS
 from liminal_openai.plugin import PROVIDER
 from liminal_openai.service import OpenAIService
+from support.fakeapi import FakeApi, registry_of, service_context
+from support.fakeapi import TrackedStream as TrackedStream  # re-exported for the tests
 
 BASE_URL = "https://api.openai.test/v1"
 COMPAT_URL = "http://compat.test:8080/v1"

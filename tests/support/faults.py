@@ -17,7 +17,16 @@ from typing import Literal
 
 from llmock.pytest_plugin import LLMock
 
-from faultserver import Action, BreakStream, Drop, FaultServer, Hold, Respond, SeenRequest, Step
+from support.faultserver import (
+    Action,
+    BreakStream,
+    Drop,
+    FaultServer,
+    Hold,
+    Respond,
+    SeenRequest,
+    Step,
+)
 
 __all__ = ["Faults", "Provider"]
 

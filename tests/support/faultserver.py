@@ -27,7 +27,7 @@ from llmock.scenarios import Match, StreamFault
 from llmock.simulation import build_error_response, provider_from_path
 from llmock.testing import LLMockServer
 
-from faultwire import (
+from support.faultwire import (
     PIPE_CHUNK,
     Request,
     closing_head,

@@ -16,6 +16,8 @@ from liminal.retry import RetryNotice, RetryPolicy
 
 #: Attempts per call in the fault tests (the policy is fast: milliseconds between them).
 MAX_ATTEMPTS = 3
+#: Limits under which a stream that falls silent for half a second times out.
+IDLE_HALF_SECOND = Timeouts(connect=2.0, idle=0.5, total=30.0)
 
 
 class Retries:

@@ -11,8 +11,6 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from fakeapi import FakeApi, registry_of, service_context
-from fakeapi import TrackedStream as TrackedStream  # re-exported for the tests
 from liminal import Capabilities, ModelInfo, Secret
 from liminal.factory import LlmServiceFactory
 from liminal.keys.pool import ApiKeyManager
@@ -24,6 +22,8 @@ from liminal.retry import RetryNotice, RetryPolicy
 from liminal_anthropic.catalog import MODELS
 from liminal_anthropic.plugin import PROVIDER
 from liminal_anthropic.service import AnthropicService
+from support.fakeapi import FakeApi, registry_of, service_context
+from support.fakeapi import TrackedStream as TrackedStream  # re-exported for the tests
 
 BASE_URL = "https://api.anthropic.test"
 PROXY_URL = "http://claude-proxy.test:8080"

@@ -6,11 +6,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import faultkit
 import httpx2
 import openai as _sdk  # noqa: F401  # imported now: no timed call pays for its first import
 import pytest
-from faultkit import Retries, fast_factory, point_at, text_of
 
 from liminal import (
     ChatRequest,
@@ -22,9 +20,11 @@ from liminal import (
 from liminal.managed import ManagedService
 from liminal.provider.service import Timeouts
 from liminal_openai.service import OpenAIService
+from support import faultkit
+from support.faultkit import Retries, fast_factory, point_at, text_of
 
 if TYPE_CHECKING:
-    from faults import Faults
+    from support.faults import Faults
 
 CHAT = "/v1/chat/completions"
 #: llmock's answer to "Say hello" streams as: "" (role only), "Simulated ", "answer ", ...

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-import procs
-from procs import expect_output, read_at_least, reaped
+from support import procs
+from support.procs import expect_output, read_at_least, reaped
 
 
 def child(code: str) -> subprocess.Popen[str]:

@@ -31,14 +31,14 @@ class Liminal:
         self.env["LIMINAL_HOME"] = str(home)
 
     def __call__(
-        self, *args: str, stdin: str | bytes | None = None, timeout: float = 60
+        self, *args: str, stdin: str | bytes | None = None, timeout: float = 60, **env: str
     ) -> subprocess.CompletedProcess[str]:
-        """Run it; ``stdin`` as bytes is sent as is (input that is not UTF-8)."""
+        """Run it, ``env`` added for this run; ``stdin`` as bytes is sent as is (not UTF-8)."""
         done = subprocess.run(
             [liminal_script(), *args],
             input=stdin.encode() if isinstance(stdin, str) else stdin,
             capture_output=True,
-            env=self.env,
+            env={**self.env, **env},
             timeout=timeout,
             check=False,
         )

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
-from procs import expect_output, reaped
+from support.procs import expect_output, reaped
 
 LIMINAL = str(Path(sys.executable).with_name("liminal"))
 #: Seconds for `liminal ui` to print its URL (imports and binding; no model is loaded yet).
