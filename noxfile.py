@@ -27,7 +27,7 @@ RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
 #: Line+branch coverage floors the tests session enforces, subprocesses counted (the core's is
 #: about two points under what the suite reached when it was set: docs/decisions.md).
-COVERED = {"liminal": 81, "liminal_openai": 90, "liminal_anthropic": 90}
+COVERED = {"liminal": 90.5, "liminal_openai": 90, "liminal_anthropic": 90}
 
 
 def _existing_plugins() -> list[str]:
