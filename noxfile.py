@@ -15,7 +15,7 @@ TEST_DEPS = (
     "pytest-timeout>=2.3",
     "pexpect>=4.9",
     "hypothesis>=6.100",
-    "coverage[toml]>=7.5",
+    "coverage[toml]>=7.10",  # [run] patch = ["subprocess"]: CLI runs in subprocesses count
     "llmock>=0.2,<0.3",
     "httpx2>=2",
     # Builds the docs' tutorial plugin (tests/docs/test_writing_plugins_page.py, pip --target).
@@ -28,8 +28,9 @@ TEST_DEPS = (
 #: Linters pinned: a new release that reads the code differently must not turn CI red.
 RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
-#: Providers whose line+branch coverage the tests session enforces.
-COVERED = {"liminal_openai": 90, "liminal_anthropic": 90}
+#: Line+branch coverage floors the tests session enforces, subprocesses counted (the core's is
+#: about two points under what the suite reached when it was set: docs/decisions.md).
+COVERED = {"liminal": 90.5, "liminal_openai": 90, "liminal_anthropic": 90}
 
 
 def _existing_plugins() -> list[str]:
@@ -56,12 +57,20 @@ def tests(session: nox.Session) -> None:
     session.install(*TEST_DEPS)
     session.run("coverage", "erase")
     session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    # One data file per measured process (pytest, each `liminal …` and engine child it started).
+    session.run("coverage", "combine", "--quiet")
     session.run("coverage", "report", "--fail-under=0")
     from pathlib import Path
 
     for package, minimum in COVERED.items():
-        if any(Path(p, "src", package).exists() for p in PLUGINS):
-            session.run("coverage", "report", f"--include=*/{package}/*", f"--fail-under={minimum}")
+        if any(Path(p, "src", package).exists() for p in ("core", *PLUGINS)):
+            session.run(
+                "coverage",
+                "report",
+                f"--include=*/{package}/*",
+                "--format=total",
+                f"--fail-under={minimum}",
+            )
 
 
 @nox.session
