@@ -1,5 +1,5 @@
 """The environment every benchmark runs Liminal in: an empty ``LIMINAL_HOME`` and only the
-project's own plugins (a shared venv may hold test-fixture plugins that would skew figures)."""
+project's own plugins (any other plugin installed in the venv would skew figures)."""
 
 from __future__ import annotations
 

@@ -502,7 +502,7 @@ def document(r: Results) -> str:
         "performance budgets. These are benchmarks, never timed tests: they say how this "
         "machine did on this day. Everything runs on 127.0.0.1 and stops by itself. Liminal "
         "runs with an empty temporary `LIMINAL_HOME` and `LIMINAL_PLUGINS=" + PLUGINS + "` "
-        "(the plugins `nox -s bench` installs; a shared venv may hold test-fixture plugins too).",
+        "(the plugins `nox -s bench` installs; any other plugin in the venv is left out).",
         f"Produced by `{r.command}` in {r.seconds:.0f} s.",
         "## Machine",
         machine,
