@@ -19,17 +19,8 @@ from liminal.plugins import (
     reset_plugins,
 )
 from liminal.provider.registry import ModelRegistry, ProviderRegistry
-from liminal.types import Message, ModelInfo, ProviderInfo, Role
-
-
-def _provider(pid: str) -> ProviderInfo:
-    return ProviderInfo(id=pid, display_name=pid, service=f"{pid}:Service", requires_key=False)
-
-
-def _model(mid: str, pid: str) -> ModelInfo:
-    return ModelInfo(
-        id=mid, provider=pid, display_name=mid, context_window=100, max_output_tokens=10
-    )
+from liminal.types import Message, ModelInfo, Role
+from support.catalog import fake_model, fake_provider
 
 
 class ProviderPlugin:
@@ -43,13 +34,13 @@ class ProviderPlugin:
     @hookimpl
     def liminal_register_providers(self, registry: ProviderRegistry) -> None:
         self.calls.append("providers")
-        registry.add(_provider(self.pid))
+        registry.add(fake_provider(self.pid, requires_key=False))
 
     @hookimpl
     def liminal_register_models(self, registry: ModelRegistry) -> None:
         self.calls.append("models")
         for mid in self.model_ids:
-            registry.add(_model(mid, self.pid))
+            registry.add(fake_model(mid, self.pid))
 
 
 class ExplodingModels:
@@ -129,7 +120,7 @@ def test_plugin_mapping_wins_over_fallback(plugins: Plugins) -> None:
 
 def test_count_tokens_plugin_wins_over_estimate(plugins: Plugins) -> None:
     messages = [Message(Role.USER, "x" * 300)]
-    model = _model("m", "p")
+    model = fake_model("m", "p")
     estimate = plugins.pm.hook.liminal_count_tokens(model=model, messages=messages)
     assert isinstance(estimate, int)
     assert estimate >= 100
@@ -157,7 +148,7 @@ def test_plugin_may_add_models_to_a_provider_it_does_not_own(plugins: Plugins) -
     class FineTunes:
         @hookimpl
         def liminal_register_models(self, registry: ModelRegistry) -> None:
-            registry.add(_model("alpha-finetune", "alpha"))
+            registry.add(fake_model("alpha-finetune", "alpha"))
 
     plugins.pm.register(FineTunes(), name="finetunes")
     plugins.pm.register(ProviderPlugin("alpha", "a1"), name="alpha")

@@ -26,6 +26,7 @@ from liminal.types import (
     Usage,
 )
 from liminal.ui import Preferences
+from support.catalog import fake_model
 
 from . import strategies as s
 
@@ -96,14 +97,7 @@ def test_enums_are_their_string_values() -> None:
 
 
 def test_tuples_become_lists_and_come_back_as_tuples() -> None:
-    model = ModelInfo(
-        id="m",
-        provider="p",
-        display_name="M",
-        context_window=10,
-        max_output_tokens=5,
-        aliases=("a", "b"),
-    )
+    model = fake_model("m", aliases=("a", "b"))
     plain = unstructure(model)
     assert plain["aliases"] == ["a", "b"]
     assert structure(plain, ModelInfo).aliases == ("a", "b")
