@@ -11,16 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from liminal._serialize import converter, from_json, structure, to_json, unstructure
-from liminal.keys.file import KeyFileData
 from liminal.types import (
-    Capabilities,
     ChatRequest,
-    ChatResult,
     Finish,
     FinishReason,
     Message,
     ModelInfo,
-    ProviderInfo,
     Role,
     TextDelta,
     Usage,
@@ -30,19 +26,7 @@ from support.catalog import fake_model
 
 from . import strategies as s
 
-CASES = [
-    pytest.param(ProviderInfo, s.provider_infos, id="ProviderInfo"),
-    pytest.param(Capabilities, s.capabilities, id="Capabilities"),
-    pytest.param(ModelInfo, s.model_infos, id="ModelInfo"),
-    pytest.param(Message, s.messages, id="Message"),
-    pytest.param(ChatRequest, s.chat_requests, id="ChatRequest"),
-    pytest.param(TextDelta, s.text_deltas, id="TextDelta"),
-    pytest.param(Usage, s.usages, id="Usage"),
-    pytest.param(Finish, s.finishes, id="Finish"),
-    pytest.param(ChatResult, s.chat_results, id="ChatResult"),
-    pytest.param(Preferences, s.preferences, id="Preferences"),
-    pytest.param(KeyFileData, s.key_file_data, id="KeyFileData"),
-]
+CASES = [pytest.param(cls, strategy, id=cls.__name__) for cls, strategy in s.BY_TYPE.items()]
 
 
 def _only_json_types(data: Any) -> bool:
