@@ -2,7 +2,7 @@
 
 Each test scripts faults on a real HTTP server (support/faults.py, ``provider="anthropic"``) and
 checks what the caller sees: the error code, what was kept, how many requests reached the
-server, how long it waited.
+server, how long it waited. The checks every provider must pass are in test_provider_faults.py.
 """
 
 from __future__ import annotations
@@ -14,49 +14,30 @@ from typing import TYPE_CHECKING, Any
 import anthropic as _sdk  # noqa: F401  # imported now: no timed call pays for its first import
 import pytest
 
-from liminal import (
-    ChatRequest,
-    ErrorCode,
-    Finish,
-    FinishReason,
-    LiminalError,
-    Usage,
-)
+from liminal import ChatRequest, ErrorCode, Finish, FinishReason, LiminalError
 from liminal.managed import ManagedService
 from liminal.provider.service import Timeouts
 from support import faultkit
-from support.faultkit import (
-    IDLE_HALF_SECOND,
-    MAX_ATTEMPTS,
-    Retries,
-    fast_factory,
-    point_at,
-    text_of,
-)
+from support.faultkit import MAX_ATTEMPTS, Retries, at_fault_server, text_of
+from support.live import ANTHROPIC
 
 if TYPE_CHECKING:
     from support.faults import Faults
 
 pytestmark = pytest.mark.integration
 
-MESSAGES = "/v1/messages"
+MESSAGES = ANTHROPIC.chat_path
 #: llmock streams: message_start, content_block_start, ping, then "Simulated ", "answer "...
-FIRST_TEXT_CHUNK = 3
+FIRST_TEXT_CHUNK = ANTHROPIC.events_before_text
 
 
 @pytest.fixture
 def fault_env(faults: Faults, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Faults:
-    point_at(
-        monkeypatch,
-        tmp_path,
-        ANTHROPIC_BASE_URL=faults.root_url,
-        ANTHROPIC_API_KEY="sk-ant-fault-test-key-0001",
-    )
-    return faults
+    return at_fault_server(ANTHROPIC, faults, monkeypatch, tmp_path)
 
 
 def build(retries: Retries, *, timeouts: Timeouts | None = None, **policy: Any) -> ManagedService:
-    return fast_factory(retries, timeouts=timeouts, **policy).for_provider("anthropic")
+    return faultkit.build(ANTHROPIC.id, retries, timeouts=timeouts, **policy)
 
 
 @pytest.fixture
@@ -68,38 +49,19 @@ def ask(model: str = "claude-sonnet") -> ChatRequest:
     return faultkit.ask(model)
 
 
-async def streamed(service: ManagedService) -> list[object]:
-    return [event async for event in service.stream(ask())]
-
-
 async def answer(service: ManagedService, *, streaming: bool) -> str:
     """The text of a streamed (checked whole) or a complete answer."""
     if streaming:
-        events = await streamed(service)
-        assert_complete_stream(events)
+        events = await faultkit.streamed(service, ask())
+        faultkit.assert_complete_stream(events, ANTHROPIC.raw_stop)
         return text_of(events)
     return (await service.complete(ask())).text
-
-
-async def drain(service: ManagedService, received: list[object]) -> None:
-    async for event in service.stream(ask()):
-        received.append(event)
 
 
 async def stream_error(
     service: ManagedService, received: list[object] | None = None
 ) -> LiminalError:
-    events = received if received is not None else []
-    with pytest.raises(LiminalError) as caught:
-        await drain(service, events)
-    return caught.value
-
-
-def assert_complete_stream(events: list[object]) -> None:
-    assert text_of(events)
-    assert events[-1] == Finish(FinishReason.STOP, "end_turn")
-    assert sum(isinstance(e, Finish) for e in events) == 1
-    assert isinstance(events[-2], Usage)
+    return await faultkit.stream_error(service, ask(), received)
 
 
 # -- unscripted: the fault server answers like Anthropic ---------------------------------------
@@ -161,18 +123,6 @@ async def test_persistent_429_is_rate_limited_after_max_attempts(
     assert caught.value.exit_code == 4
     assert faults.requests(MESSAGES) == MAX_ATTEMPTS
     assert retries.codes() == [ErrorCode.RATE_LIMITED] * (MAX_ATTEMPTS - 1)
-
-
-async def test_retry_after_above_the_cap_is_not_slept(fault_env: Faults, retries: Retries) -> None:
-    service = build(retries, retry_after_cap=0.5)
-    fault_env.rate_limit(30, provider="anthropic")
-    started = time.monotonic()
-    with pytest.raises(LiminalError) as caught:
-        await service.complete(ask())
-    assert time.monotonic() - started < 2
-    assert caught.value.code is ErrorCode.RATE_LIMITED
-    assert "30 s" in caught.value.message
-    assert fault_env.requests(MESSAGES) == 1
 
 
 @pytest.mark.parametrize("streaming", [True, False], ids=["stream", "complete"])
@@ -252,40 +202,6 @@ async def test_overloaded_event_before_text_is_retried(
 # -- connections and broken streams ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("streaming", [True, False], ids=["stream", "complete"])
-async def test_disconnect_before_headers_is_network_and_retried(
-    anthropic: ManagedService, faults: Faults, retries: Retries, streaming: bool
-) -> None:
-    faults.disconnect_before_headers(provider="anthropic")
-    assert await answer(anthropic, streaming=streaming)
-    assert faults.requests(MESSAGES) == 2
-    assert retries.codes() == [ErrorCode.NETWORK]
-
-
-async def test_disconnect_mid_stream_is_interrupted_with_partial_text(
-    anthropic: ManagedService, faults: Faults, retries: Retries
-) -> None:
-    faults.disconnect_mid_stream(after_chunks=FIRST_TEXT_CHUNK + 2, provider="anthropic")
-    received: list[object] = []
-    error = await stream_error(anthropic, received)
-    assert error.code is ErrorCode.STREAM_INTERRUPTED
-    assert error.exit_code == 5
-    assert error.partial_text
-    assert error.partial_text == text_of(received)
-    assert not any(isinstance(e, Finish) for e in received)
-    assert faults.requests(MESSAGES) == 1
-    assert retries.notices == []
-
-
-async def test_disconnect_before_the_first_text_is_retried(
-    anthropic: ManagedService, faults: Faults, retries: Retries
-) -> None:
-    faults.disconnect_mid_stream(after_chunks=FIRST_TEXT_CHUNK, provider="anthropic")
-    assert await answer(anthropic, streaming=True)
-    assert faults.requests(MESSAGES) == 2
-    assert retries.codes() == [ErrorCode.NETWORK]
-
-
 @pytest.mark.parametrize("after_chunks", [FIRST_TEXT_CHUNK, FIRST_TEXT_CHUNK + 2])
 async def test_stream_truncated_before_message_stop_is_interrupted(
     anthropic: ManagedService, faults: Faults, retries: Retries, after_chunks: int
@@ -299,31 +215,3 @@ async def test_stream_truncated_before_message_stop_is_interrupted(
     assert bool(error.partial_text) is (after_chunks > FIRST_TEXT_CHUNK)
     assert faults.requests(MESSAGES) == 1  # a silent end is not retried, even before text
     assert retries.notices == []
-
-
-async def test_malformed_event_after_text_is_interrupted_with_partial_text(
-    anthropic: ManagedService, faults: Faults
-) -> None:
-    faults.malformed_chunk(after_chunks=FIRST_TEXT_CHUNK + 1, provider="anthropic")
-    received: list[object] = []
-    error = await stream_error(anthropic, received)
-    assert error.code is ErrorCode.STREAM_INTERRUPTED
-    assert "malformed" in error.message
-    assert error.partial_text
-    assert error.partial_text == text_of(received)
-    assert faults.requests(MESSAGES) == 1
-
-
-async def test_stall_after_text_is_interrupted_by_the_idle_timeout(
-    fault_env: Faults, retries: Retries
-) -> None:
-    service = build(retries, timeouts=IDLE_HALF_SECOND)
-    fault_env.stall(5, after_chunks=FIRST_TEXT_CHUNK + 2, provider="anthropic")
-    received: list[object] = []
-    started = time.monotonic()
-    error = await stream_error(service, received)
-    assert time.monotonic() - started < 2.0
-    assert error.code is ErrorCode.STREAM_INTERRUPTED
-    assert error.partial_text
-    assert error.partial_text == text_of(received)
-    assert fault_env.requests(MESSAGES) == 1

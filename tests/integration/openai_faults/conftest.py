@@ -1,3 +1,3 @@
 """The fixtures of the OpenAI fault tests (defined in ``helpers`` beside their helpers)."""
 
-from .helpers import fault_env, http, openai  # noqa: F401
+from .helpers import fault_env, openai  # noqa: F401
