@@ -1,38 +1,110 @@
-"""OpenAI against the fault server: dropped connections, error events in a stream, stalls."""
+"""The OpenAI plugin under the core's retry layer, against the fault server (llmock + front).
+
+Each test scripts faults on a real HTTP server (support/faults.py) and checks what the caller
+sees: the error code, what was kept, how many requests reached the server, how long it waited.
+The checks every provider must pass are in test_provider_faults.py.
+"""
 
 from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx2
 import openai as _sdk  # noqa: F401  # imported now: no timed call pays for its first import
 import pytest
 
-from liminal import (
-    ErrorCode,
-    LiminalError,
-)
+from liminal import ChatRequest, ChatResult, ErrorCode, FinishReason, LiminalError
 from liminal.managed import ManagedService
 from liminal.provider.service import Timeouts
-from support.faultkit import IDLE_HALF_SECOND, MAX_ATTEMPTS, Retries, text_of
-
-from .helpers import (
-    CHAT,
-    FIRST_TEXT_CHUNK,
-    ask,
-    assert_complete_stream,
-    build,
-    stream_error,
-    streamed,
-)
+from support import faultkit
+from support.faultkit import IDLE_HALF_SECOND, MAX_ATTEMPTS, Retries, at_fault_server, text_of
+from support.live import OPENAI
 
 if TYPE_CHECKING:
     from support.faults import Faults
     from support.faultserver import FaultServer
 
 pytestmark = pytest.mark.integration
+
+CHAT = OPENAI.chat_path
+#: llmock's answer to "Say hello" streams as: "" (role only), "Simulated ", "answer ", ...
+FIRST_TEXT_CHUNK = OPENAI.events_before_text
+
+
+@pytest.fixture
+def fault_env(faults: Faults, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Faults:
+    return at_fault_server(OPENAI, faults, monkeypatch, tmp_path)
+
+
+def build(
+    retries: Retries,
+    http: httpx2.AsyncClient,
+    *,
+    timeouts: Timeouts | None = None,
+    **policy: Any,
+) -> ManagedService:
+    """The core-wrapped OpenAI service on ``http`` with a fast retry policy."""
+    return faultkit.build(OPENAI.id, retries, http, timeouts=timeouts, **policy)
+
+
+@pytest.fixture
+def openai(fault_env: Faults, retries: Retries, http: httpx2.AsyncClient) -> ManagedService:
+    return build(retries, http)
+
+
+def ask(model: str = OPENAI.model) -> ChatRequest:
+    return faultkit.ask(model)
+
+
+async def streamed(service: ManagedService) -> list[object]:
+    return await faultkit.streamed(service, ask())
+
+
+async def stream_error(
+    service: ManagedService, received: list[object] | None = None
+) -> LiminalError:
+    """The error a stream raises; the events before it go to ``received``."""
+    return await faultkit.stream_error(service, ask(), received)
+
+
+def assert_complete_stream(events: list[object]) -> None:
+    faultkit.assert_complete_stream(events, OPENAI.raw_stop)
+
+
+# -- unscripted: the fault server answers like OpenAI -----------------------------------------
+
+
+async def test_unscripted_stream_and_complete(openai: ManagedService, faults: Faults) -> None:
+    assert_complete_stream(await streamed(openai))
+    result = await openai.complete(ask())
+    assert isinstance(result, ChatResult)
+    assert result.text
+    assert result.finish_reason is FinishReason.STOP
+    assert result.usage is not None
+    assert faults.requests(CHAT) == 2
+
+
+async def test_list_remote_models_from_the_mock(openai: ManagedService, faults: Faults) -> None:
+    ids = await openai.list_remote_models()
+    assert "gpt-4o" in ids
+    assert faults.requests("/v1/models") == 1
+
+
+# -- 429 and Retry-After ------------------------------------------------------------------------
+
+
+async def test_429_without_retry_after_backs_off_and_retries(
+    openai: ManagedService, faults: Faults, retries: Retries
+) -> None:
+    faults.rate_limit(None)
+    assert (await openai.complete(ask())).text
+    assert faults.requests(CHAT) == 2
+    [notice] = retries.notices
+    assert 0 <= notice.delay <= 0.05  # full jitter under the policy's small cap
+
 
 # -- connections ------------------------------------------------------------------------------
 
