@@ -13,9 +13,11 @@ import codecs
 import os
 import selectors
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO
 
 import pytest
@@ -94,3 +96,18 @@ def expect_output(process: subprocess.Popen[str], n: int, timeout: float) -> str
             return text
         problem = f"stdout closed after {len(text)} of {n} characters: {text!r}"
     pytest.fail(f"{problem}\nstderr:\n{stderr_after_kill(process)}")
+
+
+def run_plugin_tests(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A plugin project's own test suite (``tests/``), run with pytest in a child; it must
+    pass."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
