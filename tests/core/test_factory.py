@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 
 import pytest
 
-from liminal import hookimpl
 from liminal.errors import ErrorCode, LiminalError
 from liminal.factory import LlmServiceFactory, load_service_class
 from liminal.keys.pool import ApiKeyManager
@@ -25,7 +24,13 @@ from liminal.types import (
     StreamEvent,
     TextDelta,
 )
-from support.catalog import CatalogPlugin, catalog_plugins, fake_model, fake_provider
+from support.catalog import (
+    CatalogPlugin,
+    ZeroDivisionMapper,
+    catalog_plugins,
+    fake_model,
+    fake_provider,
+)
 
 MODULE = "liminal_factory_test_service"
 
@@ -53,14 +58,6 @@ PROVIDER = fake_provider(
     requires_key=False,
 )
 MODELS = [fake_model("echo-1", "echo", aliases=("e1",)), fake_model("echo-2", "echo")]
-
-
-class ZeroDivisionMapper:
-    @hookimpl
-    def liminal_map_error(self, provider_id: str, error: BaseException) -> LiminalError | None:
-        if isinstance(error, ZeroDivisionError):
-            return LiminalError(ErrorCode.CONTENT_FILTERED, "mapped by the plugin")
-        return None
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from liminal.plugins import (
 )
 from liminal.provider.registry import ModelRegistry, ProviderRegistry
 from liminal.types import Message, ModelInfo, Role
-from support.catalog import fake_model, fake_provider
+from support.catalog import ZeroDivisionMapper, fake_model, fake_provider
 
 
 class ProviderPlugin:
@@ -104,14 +104,7 @@ def test_builtin_map_error_is_the_fallback(plugins: Plugins) -> None:
 
 
 def test_plugin_mapping_wins_over_fallback(plugins: Plugins) -> None:
-    class Mapper:
-        @hookimpl
-        def liminal_map_error(self, provider_id: str, error: BaseException) -> LiminalError | None:
-            if isinstance(error, ZeroDivisionError):
-                return LiminalError(ErrorCode.CONTENT_FILTERED, "mapped by plugin")
-            return None
-
-    plugins.pm.register(Mapper(), name="mapper")
+    plugins.pm.register(ZeroDivisionMapper(), name="mapper")
     hook = plugins.pm.hook.liminal_map_error
     assert hook(provider_id="p", error=ZeroDivisionError()).code is ErrorCode.CONTENT_FILTERED
     # the plugin declines: the trylast fallback still answers
@@ -308,48 +301,44 @@ def test_entry_points_are_loaded(two_plugins: list[FakeEntryPoint]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("allow", "expected"),
+    ("variable", "names", "expected"),
     [
-        ("liminal-alpha", {"alpha"}),
-        ("Liminal_Alpha", {"alpha"}),
-        ("liminal.alpha", {"alpha"}),
-        ("liminal-beta", {"beta"}),
-        (" liminal-alpha , liminal-beta ", {"alpha", "beta"}),
-        ("liminal-alpha,,", {"alpha"}),
-        ("beta", {"beta"}),  # the entry-point name works too
-        ("liminal-gamma", set()),
-        ("", {"alpha", "beta"}),  # empty: no allowlist
-        ("   ", {"alpha", "beta"}),
+        *(
+            pytest.param("LIMINAL_PLUGINS", allow, expected, id=f"allow:{allow!r}")
+            for allow, expected in [
+                ("liminal-alpha", {"alpha"}),
+                ("Liminal_Alpha", {"alpha"}),
+                ("liminal.alpha", {"alpha"}),
+                ("liminal-beta", {"beta"}),
+                (" liminal-alpha , liminal-beta ", {"alpha", "beta"}),
+                ("liminal-alpha,,", {"alpha"}),
+                ("beta", {"beta"}),  # the entry-point name works too
+                ("liminal-gamma", set()),
+                ("", {"alpha", "beta"}),  # empty: no allowlist
+                ("   ", {"alpha", "beta"}),
+            ]
+        ),
+        *(
+            pytest.param("LIMINAL_DISABLE_PLUGINS", block, expected, id=f"block:{block!r}")
+            for block, expected in [
+                ("liminal-beta", {"alpha"}),
+                ("LIMINAL-BETA", {"alpha"}),
+                ("liminal_alpha, liminal-beta", set()),
+                ("alpha", {"beta"}),
+                ("liminal-gamma", {"alpha", "beta"}),
+                ("", {"alpha", "beta"}),
+            ]
+        ),
     ],
 )
-def test_liminal_plugins_allowlist(
+def test_liminal_plugins_allowlist_and_disable_plugins_blocklist(
     two_plugins: list[FakeEntryPoint],
     monkeypatch: pytest.MonkeyPatch,
-    allow: str,
+    variable: str,
+    names: str,
     expected: set[str],
 ) -> None:
-    monkeypatch.setenv("LIMINAL_PLUGINS", allow)
-    assert _loaded() == expected
-
-
-@pytest.mark.parametrize(
-    ("block", "expected"),
-    [
-        ("liminal-beta", {"alpha"}),
-        ("LIMINAL-BETA", {"alpha"}),
-        ("liminal_alpha, liminal-beta", set()),
-        ("alpha", {"beta"}),
-        ("liminal-gamma", {"alpha", "beta"}),
-        ("", {"alpha", "beta"}),
-    ],
-)
-def test_liminal_disable_plugins_blocklist(
-    two_plugins: list[FakeEntryPoint],
-    monkeypatch: pytest.MonkeyPatch,
-    block: str,
-    expected: set[str],
-) -> None:
-    monkeypatch.setenv("LIMINAL_DISABLE_PLUGINS", block)
+    monkeypatch.setenv(variable, names)
     assert _loaded() == expected
 
 

@@ -1,4 +1,4 @@
-"""Fake catalogs for the core and CLI tests: providers, models, and a plugin that registers them.
+"""Fake plugins for the core and CLI tests: providers, models, a plugin that registers them.
 
 ``fake_provider`` and ``fake_model`` fill in every field a test does not care about, so a test
 names only the fields it checks.
@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from liminal import ModelInfo, ProviderInfo, hookimpl
+from liminal.errors import ErrorCode, LiminalError
 from liminal.plugins import Plugins
 from liminal.provider.registry import ModelRegistry, ProviderRegistry
 
@@ -58,3 +59,14 @@ def catalog_plugins(provider: ProviderInfo, models: Iterable[ModelInfo]) -> Plug
     plugins = Plugins(load_entry_points=False, warn=[].append)
     plugins.pm.register(CatalogPlugin(provider, models), name=provider.id)
     return plugins
+
+
+class ZeroDivisionMapper:
+    """Maps ZeroDivisionError (a stand-in for an SDK's error) to CONTENT_FILTERED; declines
+    anything else."""
+
+    @hookimpl
+    def liminal_map_error(self, provider_id: str, error: BaseException) -> LiminalError | None:
+        if isinstance(error, ZeroDivisionError):
+            return LiminalError(ErrorCode.CONTENT_FILTERED, "mapped by the plugin")
+        return None
