@@ -11,7 +11,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from liminal import Capabilities, ModelInfo, Secret
+from liminal import ModelInfo, Secret
 from liminal.factory import LlmServiceFactory
 from liminal.keys.pool import ApiKeyManager
 from liminal.managed import ManagedService
@@ -22,6 +22,7 @@ from liminal.retry import RetryNotice, RetryPolicy
 from liminal_anthropic.catalog import MODELS
 from liminal_anthropic.plugin import PROVIDER
 from liminal_anthropic.service import AnthropicService
+from support.catalog import fake_model
 from support.fakeapi import FakeApi, registry_of, service_context
 from support.fakeapi import TrackedStream as TrackedStream  # re-exported for the tests
 
@@ -31,13 +32,10 @@ UNIT_KEY = "sk-ant-unit-test-key-0001"
 MODEL = "claude-sonnet-4-6"
 
 #: A model a third party adds on its own Anthropic-compatible server.
-PROXIED_MODEL = ModelInfo(
-    id="claude-proxied",
-    provider="anthropic",
-    display_name="Claude via a proxy",
-    context_window=200_000,
-    max_output_tokens=4096,
-    capabilities=Capabilities(streaming=True),
+PROXIED_MODEL = fake_model(
+    "claude-proxied",
+    "anthropic",
+    max_output_tokens=4096,  # below the service's default max_tokens
     parameters=("max_tokens", "stop", "temperature"),
     base_url=PROXY_URL,
 )

@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from liminal import Capabilities, ModelInfo
+from liminal import ModelInfo
 from liminal.provider.registry import ModelRegistry
 from liminal.provider.service import Timeouts
 from liminal_openai.catalog import MODELS
 from liminal_openai.plugin import PROVIDER
 from liminal_openai.service import OpenAIService
+from support.catalog import fake_model
 from support.fakeapi import FakeApi, registry_of, service_context
 from support.fakeapi import TrackedStream as TrackedStream  # re-exported for the tests
 
@@ -23,16 +24,7 @@ COMPAT_URL = "http://compat.test:8080/v1"
 UNIT_KEY = "sk-unit-test-key-0001"
 
 #: A user-declared model on its own OpenAI-compatible server, with its own key variable.
-COMPAT_MODEL = ModelInfo(
-    id="local-llm",
-    provider="openai",
-    display_name="local-llm",
-    context_window=4096,
-    max_output_tokens=1024,
-    capabilities=Capabilities(streaming=True),
-    base_url=COMPAT_URL,
-    key_env_var="COMPAT_KEY",
-)
+COMPAT_MODEL = fake_model("local-llm", "openai", base_url=COMPAT_URL, key_env_var="COMPAT_KEY")
 
 
 def model_registry(*extra: ModelInfo) -> ModelRegistry:
