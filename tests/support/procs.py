@@ -15,12 +15,14 @@ import selectors
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
+
+from support.clirunner import liminal_script
 
 #: Seconds a child gets to exit after SIGTERM before it is killed.
 GRACE = 2.0
@@ -111,3 +113,13 @@ def run_plugin_tests(project: Path, env: dict[str, str]) -> subprocess.Completed
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done
+
+
+def spawn_liminal(
+    args: Sequence[str], env: Mapping[str, str], **popen: Any
+) -> subprocess.Popen[str]:
+    """``liminal ARGS`` as a child with text pipes for stdout and stderr; ``popen`` adds to or
+    overrides those (a stdin pipe, a terminal for stderr). Reap it with ``reaped``."""
+    options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    options.update(popen)
+    return subprocess.Popen([liminal_script(), *args], env=env, **options)
