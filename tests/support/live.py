@@ -205,6 +205,20 @@ async def answer(service: ManagedService, request: ChatRequest, *, streaming: bo
     return await collect(service, request) if streaming else await service.complete(request)
 
 
+async def ending(
+    service: ManagedService, request: ChatRequest, *, streaming: bool
+) -> tuple[Finish, Usage]:
+    """How an answer ended and what it used: from its stream (which must keep the stream
+    invariant under the request's max_tokens) or from its result (which must carry usage)."""
+    if streaming:
+        return check_stream(
+            await collect(service, request), max_tokens=request.parameters["max_tokens"]
+        )
+    result = await service.complete(request)
+    assert result.usage is not None
+    return Finish(result.finish_reason, result.raw_finish_reason), result.usage
+
+
 def check_stream(
     events: list[object], max_tokens: int = MAX_TOKENS, *, sampled: bool = False
 ) -> tuple[Finish, Usage]:
