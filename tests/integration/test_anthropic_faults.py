@@ -25,10 +25,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
-MESSAGES = ANTHROPIC.chat_path
-#: llmock streams: message_start, content_block_start, ping, then "Simulated ", "answer "...
-FIRST_TEXT_CHUNK = ANTHROPIC.events_before_text
-
 
 @pytest.fixture
 def fault_env(faults: Faults, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Faults:
@@ -73,7 +69,7 @@ async def test_unscripted_stream_and_complete(anthropic: ManagedService, faults:
     assert result.model == "claude-sonnet-5-5"
     assert result.finish_reason is FinishReason.STOP
     assert result.usage is not None
-    assert faults.requests(MESSAGES) == 2
+    assert faults.requests(ANTHROPIC.chat_path) == 2
     assert [seen.provider for seen in faults.seen()] == ["anthropic", "anthropic"]
 
 
@@ -90,7 +86,7 @@ async def test_overloaded_event_after_text_keeps_the_partial_text(
     assert error.exit_code == 5
     assert error.partial_text == "Hel" == text_of(received)
     assert not any(isinstance(e, Finish) for e in received)
-    assert faults.requests(MESSAGES) == 1  # never retried after the first token
+    assert faults.requests(ANTHROPIC.chat_path) == 1  # never retried after the first token
     assert retries.notices == []
 
 
@@ -99,14 +95,14 @@ async def test_overloaded_event_before_text_is_retried(
 ) -> None:
     faults.overloaded_in_stream()
     assert await answer(anthropic, streaming=True)
-    assert faults.requests(MESSAGES) == 2
+    assert faults.requests(ANTHROPIC.chat_path) == 2
     assert retries.codes() == [ErrorCode.OVERLOADED]
 
 
 # -- connections and broken streams ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("after_chunks", [FIRST_TEXT_CHUNK, FIRST_TEXT_CHUNK + 2])
+@pytest.mark.parametrize("after_chunks", [ANTHROPIC.events_before_text, ANTHROPIC.events_with_text])
 async def test_stream_truncated_before_message_stop_is_interrupted(
     anthropic: ManagedService, faults: Faults, retries: Retries, after_chunks: int
 ) -> None:
@@ -116,6 +112,7 @@ async def test_stream_truncated_before_message_stop_is_interrupted(
     assert error.code is ErrorCode.STREAM_INTERRUPTED
     assert "message_stop" in error.message
     assert error.partial_text == text_of(received)
-    assert bool(error.partial_text) is (after_chunks > FIRST_TEXT_CHUNK)
-    assert faults.requests(MESSAGES) == 1  # a silent end is not retried, even before text
+    assert bool(error.partial_text) is (after_chunks > ANTHROPIC.events_before_text)
+    # A silent end is not retried, even before text.
+    assert faults.requests(ANTHROPIC.chat_path) == 1
     assert retries.notices == []

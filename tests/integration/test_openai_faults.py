@@ -29,10 +29,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
-CHAT = OPENAI.chat_path
-#: llmock's answer to "Say hello" streams as: "" (role only), "Simulated ", "answer ", ...
-FIRST_TEXT_CHUNK = OPENAI.events_before_text
-
 
 @pytest.fixture
 def fault_env(faults: Faults, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Faults:
@@ -84,7 +80,7 @@ async def test_unscripted_stream_and_complete(openai: ManagedService, faults: Fa
     assert result.text
     assert result.finish_reason is FinishReason.STOP
     assert result.usage is not None
-    assert faults.requests(CHAT) == 2
+    assert faults.requests(OPENAI.chat_path) == 2
 
 
 async def test_list_remote_models_from_the_mock(openai: ManagedService, faults: Faults) -> None:
@@ -101,7 +97,7 @@ async def test_429_without_retry_after_backs_off_and_retries(
 ) -> None:
     faults.rate_limit(None)
     assert (await openai.complete(ask())).text
-    assert faults.requests(CHAT) == 2
+    assert faults.requests(OPENAI.chat_path) == 2
     [notice] = retries.notices
     assert 0 <= notice.delay <= 0.05  # full jitter under the policy's small cap
 
@@ -114,20 +110,20 @@ async def test_repeated_disconnects_end_as_network(openai: ManagedService, fault
     with pytest.raises(LiminalError) as caught:
         await openai.complete(ask())
     assert caught.value.code is ErrorCode.NETWORK
-    assert faults.requests(CHAT) == MAX_ATTEMPTS
+    assert faults.requests(OPENAI.chat_path) == MAX_ATTEMPTS
 
 
 async def test_disconnect_mid_stream_says_the_connection_was_lost(
     openai: ManagedService, faults: Faults
 ) -> None:
     # The rest of this case, for every provider: test_provider_faults.py.
-    faults.disconnect_mid_stream(after_chunks=FIRST_TEXT_CHUNK + 2)
+    faults.disconnect_mid_stream(after_chunks=OPENAI.events_with_text)
     error = await stream_error(openai)
     assert error.code is ErrorCode.STREAM_INTERRUPTED
     assert "lost the connection" in error.message
 
 
-@pytest.mark.parametrize("after_chunks", [FIRST_TEXT_CHUNK, FIRST_TEXT_CHUNK + 2])
+@pytest.mark.parametrize("after_chunks", [OPENAI.events_before_text, OPENAI.events_with_text])
 async def test_stream_truncated_without_finish_is_interrupted(
     openai: ManagedService, faults: Faults, after_chunks: int
 ) -> None:
@@ -136,8 +132,8 @@ async def test_stream_truncated_without_finish_is_interrupted(
     error = await stream_error(openai, received)
     assert error.code is ErrorCode.STREAM_INTERRUPTED
     assert error.partial_text == text_of(received)
-    assert bool(error.partial_text) is (after_chunks > FIRST_TEXT_CHUNK)
-    assert faults.requests(CHAT) == 1
+    assert bool(error.partial_text) is (after_chunks > OPENAI.events_before_text)
+    assert faults.requests(OPENAI.chat_path) == 1
 
 
 async def test_malformed_chunk_before_text_is_a_retried_server_error(
@@ -145,7 +141,7 @@ async def test_malformed_chunk_before_text_is_a_retried_server_error(
 ) -> None:
     faults.malformed_chunk(after_chunks=0)
     assert_complete_stream(await streamed(openai))
-    assert faults.requests(CHAT) == 2
+    assert faults.requests(OPENAI.chat_path) == 2
     assert [n.code for n in retries.notices] == [ErrorCode.SERVER_ERROR]
 
 
@@ -205,7 +201,7 @@ async def test_error_event_is_mapped_and_not_retried(
     error_raised = await stream_error(openai)
     assert error_raised.code is code
     assert error["message"] in error_raised.message
-    assert faults.requests(CHAT) == 1
+    assert faults.requests(OPENAI.chat_path) == 1
 
 
 async def test_retryable_error_event_before_text_is_retried(
@@ -213,7 +209,7 @@ async def test_retryable_error_event_before_text_is_retried(
 ) -> None:
     script_error_event(mock_server, error_stream({"message": "busy", "type": "server_error"}))
     assert_complete_stream(await streamed(openai))
-    assert faults.requests(CHAT) == 2
+    assert faults.requests(OPENAI.chat_path) == 2
     assert [n.code for n in retries.notices] == [ErrorCode.SERVER_ERROR]
 
 
@@ -247,7 +243,7 @@ async def test_error_event_after_text_keeps_the_partial_text(
     raised = await stream_error(openai, received)
     assert raised.code is code
     assert raised.partial_text == "Partial answer" == text_of(received)
-    assert faults.requests(CHAT) == 1
+    assert faults.requests(OPENAI.chat_path) == 1
 
 
 # -- stalls and the idle timeout -------------------------------------------------------------
@@ -257,14 +253,14 @@ async def test_stall_before_any_text_is_timeout(
     fault_env: Faults, retries: Retries, http: httpx2.AsyncClient
 ) -> None:
     service = build(retries, http, timeouts=IDLE_HALF_SECOND, max_attempts=2)
-    fault_env.stall(5, after_chunks=FIRST_TEXT_CHUNK, times=2)
+    fault_env.stall(5, after_chunks=OPENAI.events_before_text, times=2)
     started = time.monotonic()
     error = await stream_error(service)
     elapsed = time.monotonic() - started
     assert error.code is ErrorCode.TIMEOUT
     assert error.exit_code == 5
     assert "idle" in error.message
-    assert fault_env.requests(CHAT) == 2
+    assert fault_env.requests(OPENAI.chat_path) == 2
     assert [n.code for n in retries.notices] == [ErrorCode.TIMEOUT]
     assert 1.0 <= elapsed < 3.0  # two idle timeouts of 0.5 s, not the 5 s stall
 
@@ -280,7 +276,7 @@ async def test_stall_before_the_headers_is_timeout(
         await streamed(service)
     assert caught.value.code is ErrorCode.TIMEOUT
     assert time.monotonic() - started < 2.0
-    assert fault_env.requests(CHAT) == 1
+    assert fault_env.requests(OPENAI.chat_path) == 1
 
 
 async def test_a_whole_answer_may_take_until_the_total_deadline(
@@ -300,16 +296,16 @@ async def test_a_whole_answer_may_take_until_the_total_deadline(
     assert caught.value.code is ErrorCode.TIMEOUT
     assert "total deadline" in caught.value.message
     assert time.monotonic() - started < 3.0
-    assert fault_env.requests(CHAT) == 2
+    assert fault_env.requests(OPENAI.chat_path) == 2
 
 
 async def test_a_single_stall_is_retried(
     fault_env: Faults, retries: Retries, http: httpx2.AsyncClient
 ) -> None:
     service = build(retries, http, timeouts=IDLE_HALF_SECOND)
-    fault_env.stall(5, after_chunks=FIRST_TEXT_CHUNK)
+    fault_env.stall(5, after_chunks=OPENAI.events_before_text)
     assert_complete_stream(await streamed(service))
-    assert fault_env.requests(CHAT) == 2
+    assert fault_env.requests(OPENAI.chat_path) == 2
 
 
 async def test_total_deadline(
@@ -318,7 +314,7 @@ async def test_total_deadline(
     service = build(
         retries, http, timeouts=Timeouts(connect=2.0, idle=5.0, total=0.6), max_attempts=1
     )
-    fault_env.stall(5, after_chunks=FIRST_TEXT_CHUNK)
+    fault_env.stall(5, after_chunks=OPENAI.events_before_text)
     error = await stream_error(service)
     assert error.code is ErrorCode.TIMEOUT
     assert "total deadline" in error.message
