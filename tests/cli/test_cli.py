@@ -15,35 +15,21 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from liminal import Capabilities, ModelInfo, ProviderInfo, __version__
+from liminal import Capabilities, ModelInfo, __version__
 from liminal._serialize import structure, unstructure
 from liminal.cli import cli, main
 from liminal.plugins import Plugins, reset_plugins
-from support.catalog import CatalogPlugin
+from support.catalog import catalog_plugins, fake_model, fake_provider
 from support.clirunner import Liminal
 
-FAKE_PROVIDER = ProviderInfo(
-    id="fakeprov",
-    display_name="Fake Provider",
-    service="nowhere:Service",
-    requires_key=True,
-    key_env_var="FAKEPROV_API_KEY",
+FAKE_PROVIDER = fake_provider(
+    "fakeprov", display_name="Fake Provider", key_env_var="FAKEPROV_API_KEY", requires_key=True
 )
 FAKE_MODELS = (
-    ModelInfo(
-        id="fake-small",
-        provider="fakeprov",
-        display_name="Fake Small",
-        context_window=16_000,
-        max_output_tokens=2_000,
-        aliases=("small",),
-    ),
-    ModelInfo(
-        id="fake-large",
-        provider="fakeprov",
-        display_name="Fake Large",
-        context_window=1_000_000,
-        max_output_tokens=64_000,
+    fake_model("fake-small", "fakeprov", context_window=16_000, aliases=("small",)),
+    fake_model(
+        "fake-large",
+        "fakeprov",
         capabilities=Capabilities(tools=True, vision=True),
         deprecated=True,
     ),
@@ -52,8 +38,7 @@ FAKE_MODELS = (
 
 @pytest.fixture
 def fake_plugins() -> Iterator[Plugins]:
-    plugins = Plugins(load_entry_points=False, warn=[].append)
-    plugins.pm.register(CatalogPlugin(FAKE_PROVIDER, FAKE_MODELS), name="fake")
+    plugins = catalog_plugins(FAKE_PROVIDER, FAKE_MODELS)
     reset_plugins(plugins)
     try:
         yield plugins
@@ -197,7 +182,7 @@ def test_plugins_json_in_process(runner: CliRunner, fake_plugins: Plugins) -> No
     result = runner.invoke(cli, ["plugins", "--json"])
     assert result.exit_code == 0
     records = json.loads(result.stdout)
-    assert [r["name"] for r in records] == ["liminal.builtin", "fake"]
+    assert [r["name"] for r in records] == ["liminal.builtin", "fakeprov"]
     assert records[0]["builtin"] is True
     assert records[0]["version"] == __version__
 

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import attrs
 import pytest
 
 from liminal.store import ConversationStore
@@ -19,25 +20,44 @@ if TYPE_CHECKING:
 PAGE = 4096
 
 
-def corrupt_store(home: Path) -> Path:
-    """A store of a few pages whose third page is garbage (SQLite: "malformed")."""
-    store = ConversationStore(home / "conversations.db")
-    try:
-        for _ in range(40):
-            cid = store.new_conversation()
-            store.add(cid, Message(Role.USER, "a question " * 40))
-    finally:
-        store.close()
-    db = home / "conversations.db"
-    data = bytearray(db.read_bytes())
-    assert len(data) > 3 * PAGE
-    data[2 * PAGE : 3 * PAGE] = b"\xff" * PAGE
-    db.write_bytes(bytes(data))
-    return db
+@attrs.frozen
+class CorruptStore:
+    """The store's file, and its digest before the test."""
+
+    path: Path
+    digest: str
+
+    def unchanged(self) -> bool:
+        return digest(self.path) == self.digest
 
 
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def store(liminal_home: Path) -> CorruptStore:
+    """A store of a few pages whose third page is garbage (SQLite: "malformed")."""
+    conversations = ConversationStore(liminal_home / "conversations.db")
+    try:
+        for _ in range(40):
+            cid = conversations.new_conversation()
+            conversations.add(cid, Message(Role.USER, "a question " * 40))
+    finally:
+        conversations.close()
+    db = liminal_home / "conversations.db"
+    data = bytearray(db.read_bytes())
+    assert len(data) > 3 * PAGE
+    data[2 * PAGE : 3 * PAGE] = b"\xff" * PAGE
+    db.write_bytes(bytes(data))
+    return CorruptStore(db, digest(db))
+
+
+@pytest.fixture
+def openai_at_faults(cli: Liminal, faults: Faults) -> Liminal:
+    """The ``liminal`` script with OpenAI pointed at the fault server."""
+    cli.env["OPENAI_BASE_URL"] = faults.base_url
+    return cli
 
 
 def assert_store_error(result: object, db: Path) -> None:
@@ -53,46 +73,36 @@ def assert_store_error(result: object, db: Path) -> None:
 
 
 def test_conversations_list_names_the_file_and_how_to_move_it_aside(
-    cli: Liminal, liminal_home: Path
+    cli: Liminal, store: CorruptStore
 ) -> None:
-    db = corrupt_store(liminal_home)
-    before = digest(db)
-
     result = cli("conversations", "list")
 
-    assert_store_error(result, db)
-    assert digest(db) == before
+    assert_store_error(result, store.path)
+    assert store.unchanged()
 
 
 @pytest.mark.integration
 def test_prompt_with_history_refuses_and_leaves_the_store_alone(
-    cli: Liminal, liminal_home: Path, faults: Faults
+    openai_at_faults: Liminal, store: CorruptStore, faults: Faults
 ) -> None:
-    cli.env["OPENAI_BASE_URL"] = faults.base_url
-    db = corrupt_store(liminal_home)
-    before = digest(db)
+    result = openai_at_faults("prompt", "-c", "-m", "gpt-4.1-mini", "--key", "sk-test", "Go on")
 
-    result = cli("prompt", "-c", "-m", "gpt-4.1-mini", "--key", "sk-test", "Go on")
-
-    assert_store_error(result, db)
+    assert_store_error(result, store.path)
     assert faults.requests() == 0
-    assert digest(db) == before
+    assert store.unchanged()
 
 
 @pytest.mark.integration
 def test_prompt_without_history_answers_without_storing(
-    cli: Liminal, liminal_home: Path, faults: Faults
+    openai_at_faults: Liminal, store: CorruptStore, faults: Faults
 ) -> None:
-    cli.env["OPENAI_BASE_URL"] = faults.base_url
-    db = corrupt_store(liminal_home)
-    before = digest(db)
-
-    result = cli("prompt", "-m", "gpt-4.1-mini", "--key", "sk-test", "Say hello")
+    result = openai_at_faults("prompt", "-m", "gpt-4.1-mini", "--key", "sk-test", "Say hello")
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip()
     notes = [line for line in result.stderr.splitlines() if "not stored" in line]
     assert len(notes) == 1, result.stderr
-    assert str(db) in notes[0]
-    assert digest(db) == before
-    assert not Path(f"{db}-wal").exists() or Path(f"{db}-wal").stat().st_size == 0
+    assert str(store.path) in notes[0]
+    assert store.unchanged()
+    wal = Path(f"{store.path}-wal")
+    assert not wal.exists() or wal.stat().st_size == 0

@@ -6,22 +6,14 @@ import signal
 import subprocess
 from typing import TYPE_CHECKING
 
-from support.clirunner import liminal_script
-from support.procs import read_at_least, reaped
+from support.procs import read_at_least, reaped, spawn_liminal
 
 if TYPE_CHECKING:
     from support.clirunner import Liminal
 
 
 def test_ctrl_c_while_a_chat_waits_for_input(cli: Liminal) -> None:
-    process = subprocess.Popen(
-        [liminal_script(), "chat", "-m", "smollm2"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=cli.env,
-    )
+    process = spawn_liminal(["chat", "-m", "smollm2"], cli.env, stdin=subprocess.PIPE)
     with reaped(process):
         assert process.stderr is not None
         banner = read_at_least(process.stderr, len("Chatting with"), timeout=60)

@@ -29,27 +29,21 @@ from liminal.types import (
     FinishReason,
     KeyStatus,
     Message,
-    ModelInfo,
     ProviderInfo,
     Role,
     StreamEvent,
     TextDelta,
     Usage,
 )
+from support.catalog import fake_model, fake_provider
 
-KEYLESS = ProviderInfo(
-    id="fake",
-    display_name="Fake",
-    service="tests:FakeService",
-    key_env_var="FAKE_API_KEY",
-    requires_key=False,
+KEYLESS = fake_provider(
+    "fake", service="tests:FakeService", key_env_var="FAKE_API_KEY", requires_key=False
 )
 KEYED = attrs.evolve(KEYLESS, requires_key=True)
-MODEL = ModelInfo(
-    id="fake-1",
-    provider="fake",
-    display_name="Fake One",
-    context_window=8000,
+MODEL = fake_model(
+    "fake-1",
+    "fake",
     max_output_tokens=1000,
     aliases=("f1",),
     parameters=("temperature", "max_tokens"),

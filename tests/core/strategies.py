@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -110,3 +111,18 @@ key_file_data = st.builds(
     version=st.integers(min_value=1, max_value=5),
     providers=st.dictionaries(ids, provider_keys, max_size=3),
 )
+
+#: Every value with a JSON form, and the strategy that draws it: what the round trips cover.
+BY_TYPE: dict[type, st.SearchStrategy[Any]] = {
+    ProviderInfo: provider_infos,
+    Capabilities: capabilities,
+    ModelInfo: model_infos,
+    Message: messages,
+    ChatRequest: chat_requests,
+    TextDelta: text_deltas,
+    Usage: usages,
+    Finish: finishes,
+    ChatResult: chat_results,
+    Preferences: preferences,
+    KeyFileData: key_file_data,
+}

@@ -99,27 +99,22 @@ async def test_persistent_429_ends_rate_limited_after_max_attempts() -> None:
     assert error.exit_code == 4
 
 
-async def test_retry_after_above_the_cap_is_not_slept() -> None:
-    h = harness(
-        FakeService([http(429, {"retry-after": "120"})], [*OK]),
-        policy=RetryPolicy(max_attempts=3, retry_after_cap=60.0),
-    )
+@pytest.mark.parametrize(
+    ("retry_after", "policy"),
+    [
+        pytest.param("120", RetryPolicy(max_attempts=3, retry_after_cap=60.0), id="above-the-cap"),
+        pytest.param("5", RetryPolicy(max_attempts=3, deadline=1.0), id="past-the-deadline"),
+    ],
+)
+async def test_a_retry_after_too_long_to_wait_for_is_refused(
+    retry_after: str, policy: RetryPolicy
+) -> None:
+    h = harness(FakeService([http(429, {"retry-after": retry_after})], [*OK]), policy=policy)
     error = await failure(h.managed.stream(request()), [])
     assert error.code is ErrorCode.RATE_LIMITED
     assert h.service.calls == 1
     assert h.sleeps == []
-    assert "120 s" in error.message
-
-
-async def test_retry_that_would_pass_the_deadline_is_refused() -> None:
-    h = harness(
-        FakeService([http(429, {"retry-after": "5"})], [*OK]),
-        policy=RetryPolicy(max_attempts=3, deadline=1.0),
-    )
-    error = await failure(h.managed.stream(request()), [])
-    assert error.code is ErrorCode.RATE_LIMITED
-    assert h.service.calls == 1
-    assert h.sleeps == []
+    assert f"{retry_after} s" in error.message
 
 
 # -- validation before any call -------------------------------------------------------------------

@@ -10,16 +10,11 @@ from hypothesis import strategies as st
 
 from liminal.context import CONTEXT_MARGIN, estimate_tokens, fit_history
 from liminal.types import Message, ModelInfo, Role
+from support.catalog import fake_model
 
 
 def model(context_window: int, max_output_tokens: int) -> ModelInfo:
-    return ModelInfo(
-        id="m",
-        provider="p",
-        display_name="M",
-        context_window=context_window,
-        max_output_tokens=max_output_tokens,
-    )
+    return fake_model("m", context_window=context_window, max_output_tokens=max_output_tokens)
 
 
 def chars(messages: Sequence[Message]) -> int:

@@ -22,7 +22,6 @@ from liminal.conversation import (
 )
 from liminal.errors import ErrorCode, LiminalError
 from liminal.factory import LlmServiceFactory
-from liminal.plugins import Plugins
 from liminal.provider.service import ServiceContext
 from liminal.store import ConversationStore
 from liminal.types import (
@@ -30,34 +29,25 @@ from liminal.types import (
     ChatResult,
     Finish,
     FinishReason,
-    ModelInfo,
-    ProviderInfo,
     StreamEvent,
     TextDelta,
     Usage,
 )
-from support.catalog import CatalogPlugin
+from support.catalog import catalog_plugins, fake_model, fake_provider
 
 MODULE = "liminal_conversation_test_service"
-PROVIDER = ProviderInfo(
-    id="script", display_name="Script", service=f"{MODULE}:ScriptService", requires_key=False
-)
-BIG = ModelInfo(
-    id="big-1",
-    provider="script",
-    display_name="Big",
+PROVIDER = fake_provider("script", service=f"{MODULE}:ScriptService", requires_key=False)
+PARAMETERS = ("temperature", "max_tokens")
+BIG = fake_model(
+    "big-1",
+    "script",
     context_window=100_000,
     max_output_tokens=1000,
     aliases=("big",),
-    parameters=("temperature", "max_tokens"),
+    parameters=PARAMETERS,
 )
-SMALL = ModelInfo(
-    id="small-1",
-    provider="script",
-    display_name="Small",
-    context_window=300,
-    max_output_tokens=50,
-    parameters=("temperature", "max_tokens"),
+SMALL = fake_model(
+    "small-1", "script", context_window=300, max_output_tokens=50, parameters=PARAMETERS
 )
 
 
@@ -110,9 +100,7 @@ def service_module(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def factory() -> LlmServiceFactory:
-    plugins = Plugins(load_entry_points=False, warn=[].append)
-    plugins.pm.register(CatalogPlugin(PROVIDER, (BIG, SMALL)), name="script")
-    return LlmServiceFactory(plugins=plugins)
+    return LlmServiceFactory(plugins=catalog_plugins(PROVIDER, (BIG, SMALL)))
 
 
 @pytest.fixture
@@ -369,9 +357,9 @@ def test_the_services_exact_count_decides_the_fitting_when_asked(
         return 50 * sum(len(m.content) for m in request.messages)
 
     monkeypatch.setattr(ScriptService, "count_tokens", count_tokens, raising=False)
-    plugins = Plugins(load_entry_points=False, warn=[].append)
-    plugins.pm.register(CatalogPlugin(PROVIDER, (BIG, SMALL)), name="script")
-    factory = LlmServiceFactory(plugins=plugins, config=Config(exact_token_counts=asked))
+    factory = LlmServiceFactory(
+        plugins=catalog_plugins(PROVIDER, (BIG, SMALL)), config=Config(exact_token_counts=asked)
+    )
     notices: list[object] = []
     conversation = Conversation(factory, SMALL, store=store, on_notice=notices.append)
     ScriptService.reply = lambda request: answer("ok", usage=None)
@@ -398,9 +386,9 @@ def test_a_failing_count_leaves_the_estimate_to_answer(
         raise RuntimeError("count-tokens endpoint is down")
 
     monkeypatch.setattr(ScriptService, "count_tokens", count_tokens, raising=False)
-    plugins = Plugins(load_entry_points=False, warn=[].append)
-    plugins.pm.register(CatalogPlugin(PROVIDER, (BIG, SMALL)), name="script")
-    factory = LlmServiceFactory(plugins=plugins, config=Config(exact_token_counts=True))
+    factory = LlmServiceFactory(
+        plugins=catalog_plugins(PROVIDER, (BIG, SMALL)), config=Config(exact_token_counts=True)
+    )
     conversation = Conversation(factory, SMALL, store=store)
     run(conversation, "one")
     run(conversation, "two")

@@ -9,26 +9,28 @@ from typing import Any, ClassVar
 
 import pytest
 
-from liminal import hookimpl
 from liminal.errors import ErrorCode, LiminalError
 from liminal.factory import LlmServiceFactory, load_service_class
 from liminal.keys.pool import ApiKeyManager
 from liminal.managed import ManagedService
 from liminal.plugins import Plugins
-from liminal.provider.registry import ProviderRegistry
 from liminal.provider.service import ServiceContext
 from liminal.types import (
     ChatRequest,
     Finish,
     FinishReason,
     Message,
-    ModelInfo,
-    ProviderInfo,
     Role,
     StreamEvent,
     TextDelta,
 )
-from support.catalog import CatalogPlugin
+from support.catalog import (
+    CatalogPlugin,
+    ZeroDivisionMapper,
+    catalog_plugins,
+    fake_model,
+    fake_provider,
+)
 
 MODULE = "liminal_factory_test_service"
 
@@ -47,40 +49,15 @@ class EchoService:
         yield Finish(FinishReason.STOP)
 
 
-PROVIDER = ProviderInfo(
-    id="echo",
-    display_name="Echo",
+PROVIDER = fake_provider(
+    "echo",
     service=f"{MODULE}:EchoService",
     key_env_var="FAKE_API_KEY",
     default_base_url="https://echo.invalid/v1",
     base_url_env_var="ECHO_BASE_URL",
     requires_key=False,
 )
-MODELS = [
-    ModelInfo(
-        id="echo-1",
-        provider="echo",
-        display_name="Echo 1",
-        context_window=100,
-        max_output_tokens=10,
-        aliases=("e1",),
-    ),
-    ModelInfo(
-        id="echo-2",
-        provider="echo",
-        display_name="Echo 2",
-        context_window=100,
-        max_output_tokens=10,
-    ),
-]
-
-
-class ZeroDivisionMapper:
-    @hookimpl
-    def liminal_map_error(self, provider_id: str, error: BaseException) -> LiminalError | None:
-        if isinstance(error, ZeroDivisionError):
-            return LiminalError(ErrorCode.CONTENT_FILTERED, "mapped by the plugin")
-        return None
+MODELS = [fake_model("echo-1", "echo", aliases=("e1",)), fake_model("echo-2", "echo")]
 
 
 @pytest.fixture(autouse=True)
@@ -94,9 +71,7 @@ def service_module(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
 
 @pytest.fixture
 def plugins() -> Plugins:
-    plugins = Plugins(load_entry_points=False, warn=[].append)
-    plugins.pm.register(CatalogPlugin(PROVIDER, MODELS), name="echo")
-    return plugins
+    return catalog_plugins(PROVIDER, MODELS)
 
 
 def test_for_model_resolves_aliases_and_builds_once(plugins: Plugins) -> None:
@@ -195,16 +170,8 @@ def test_missing_service_class() -> None:
 
 
 def test_broken_service_path_reaches_the_caller_not_the_listing(plugins: Plugins) -> None:
-    broken = ProviderInfo(
-        id="broken", display_name="Broken", service="nowhere_xyz:S", requires_key=False
-    )
-
-    class BrokenPlugin:
-        @hookimpl
-        def liminal_register_providers(self, registry: ProviderRegistry) -> None:
-            registry.add(broken)
-
-    plugins.pm.register(BrokenPlugin(), name="broken")
+    broken = fake_provider("broken", service="nowhere_xyz:S", requires_key=False)
+    plugins.pm.register(CatalogPlugin(broken, ()), name="broken")
     assert "broken" in plugins.providers  # listing never imports the service
     with pytest.raises(LiminalError) as caught:
         LlmServiceFactory(plugins=plugins).for_provider("broken")

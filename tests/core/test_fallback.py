@@ -23,13 +23,12 @@ from liminal.types import (
     FinishReason,
     KeyStatus,
     Message,
-    ModelInfo,
-    ProviderInfo,
     Role,
     StreamEvent,
     TextDelta,
     Usage,
 )
+from support.catalog import fake_model, fake_provider
 
 #: What each scripted provider does: "ok", a code to raise at once, or "mid:<code>".
 BEHAVIOUR: dict[str, str] = {}
@@ -67,19 +66,14 @@ class TwoProviders:
     def liminal_register_providers(self, registry: Any) -> None:
         for name in ("first", "second", "third"):
             registry.add(
-                ProviderInfo(
-                    id=name,
-                    display_name=name.title(),
-                    service=f"{__name__}:ScriptedService",
-                    requires_key=False,
-                )
+                fake_provider(name, service=f"{__name__}:ScriptedService", requires_key=False)
             )
 
     @hookimpl
     def liminal_register_models(self, registry: Any) -> None:
-        registry.add(ModelInfo("m1", "first", "M1", 1000, 100, parameters=("temperature", "seed")))
-        registry.add(ModelInfo("m2", "second", "M2", 1000, 100, parameters=("seed",)))
-        registry.add(ModelInfo("m3", "third", "M3", 1000, 100, aliases=("three",)))
+        registry.add(fake_model("m1", "first", parameters=("temperature", "seed")))
+        registry.add(fake_model("m2", "second", parameters=("seed",)))
+        registry.add(fake_model("m3", "third", aliases=("three",)))
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import liminal.provider
+from support.procs import run_plugin_tests
 
 FROZEN = Path(__file__).resolve().parents[1] / "fixtures" / "liminal-acme-0.1"
 
@@ -117,13 +118,5 @@ def test_a_plugin_written_against_01s_docs_passes_its_conformance_suite(
     acme_01: tuple[dict[str, str], str],
 ) -> None:
     env, project = acme_01
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    done = run_plugin_tests(Path(project), env)
     assert " passed" in done.stdout

@@ -9,16 +9,10 @@ import pytest
 from liminal.errors import ErrorCode, LiminalError
 from liminal.parameters import REASONING_EFFORTS, check_parameters
 from liminal.types import COMMON_PARAMETERS, ModelInfo
+from support.catalog import fake_model
 
 ALL = (*COMMON_PARAMETERS, "top_k", "response_format", "reasoning_effort", "logit_bias")
-MODEL = ModelInfo(
-    id="m-1",
-    provider="p",
-    display_name="M",
-    context_window=10_000,
-    max_output_tokens=4096,
-    parameters=ALL,
-)
+MODEL = fake_model("m-1", context_window=10_000, max_output_tokens=4096, parameters=ALL)
 
 
 def refused(parameters: dict[str, Any], model: ModelInfo = MODEL) -> LiminalError:
@@ -55,28 +49,14 @@ def test_accepted(parameters: dict[str, Any]) -> None:
 
 
 def test_unknown_parameter_names_it_and_lists_the_accepted_ones() -> None:
-    narrow = ModelInfo(
-        id="reasoner",
-        provider="p",
-        display_name="R",
-        context_window=100,
-        max_output_tokens=10,
-        parameters=("max_tokens", "reasoning_effort"),
-    )
+    narrow = fake_model("reasoner", parameters=("max_tokens", "reasoning_effort"))
     error = refused({"temperature": 0.2, "max_tokens": 5}, narrow)
     assert "reasoner does not accept the parameter temperature" in error.message
     assert error.hint == "parameters reasoner accepts: max_tokens, reasoning_effort"
 
 
 def test_several_unknown_parameters_are_all_named() -> None:
-    narrow = ModelInfo(
-        id="n",
-        provider="p",
-        display_name="N",
-        context_window=100,
-        max_output_tokens=10,
-        parameters=(),
-    )
+    narrow = fake_model("n", parameters=())
     error = refused({"top_p": 1, "seed": 1}, narrow)
     assert "seed" in error.message
     assert "top_p" in error.message

@@ -19,17 +19,8 @@ from liminal.plugins import (
     reset_plugins,
 )
 from liminal.provider.registry import ModelRegistry, ProviderRegistry
-from liminal.types import Message, ModelInfo, ProviderInfo, Role
-
-
-def _provider(pid: str) -> ProviderInfo:
-    return ProviderInfo(id=pid, display_name=pid, service=f"{pid}:Service", requires_key=False)
-
-
-def _model(mid: str, pid: str) -> ModelInfo:
-    return ModelInfo(
-        id=mid, provider=pid, display_name=mid, context_window=100, max_output_tokens=10
-    )
+from liminal.types import Message, ModelInfo, Role
+from support.catalog import ZeroDivisionMapper, fake_model, fake_provider
 
 
 class ProviderPlugin:
@@ -43,13 +34,13 @@ class ProviderPlugin:
     @hookimpl
     def liminal_register_providers(self, registry: ProviderRegistry) -> None:
         self.calls.append("providers")
-        registry.add(_provider(self.pid))
+        registry.add(fake_provider(self.pid, requires_key=False))
 
     @hookimpl
     def liminal_register_models(self, registry: ModelRegistry) -> None:
         self.calls.append("models")
         for mid in self.model_ids:
-            registry.add(_model(mid, self.pid))
+            registry.add(fake_model(mid, self.pid))
 
 
 class ExplodingModels:
@@ -113,14 +104,7 @@ def test_builtin_map_error_is_the_fallback(plugins: Plugins) -> None:
 
 
 def test_plugin_mapping_wins_over_fallback(plugins: Plugins) -> None:
-    class Mapper:
-        @hookimpl
-        def liminal_map_error(self, provider_id: str, error: BaseException) -> LiminalError | None:
-            if isinstance(error, ZeroDivisionError):
-                return LiminalError(ErrorCode.CONTENT_FILTERED, "mapped by plugin")
-            return None
-
-    plugins.pm.register(Mapper(), name="mapper")
+    plugins.pm.register(ZeroDivisionMapper(), name="mapper")
     hook = plugins.pm.hook.liminal_map_error
     assert hook(provider_id="p", error=ZeroDivisionError()).code is ErrorCode.CONTENT_FILTERED
     # the plugin declines: the trylast fallback still answers
@@ -129,7 +113,7 @@ def test_plugin_mapping_wins_over_fallback(plugins: Plugins) -> None:
 
 def test_count_tokens_plugin_wins_over_estimate(plugins: Plugins) -> None:
     messages = [Message(Role.USER, "x" * 300)]
-    model = _model("m", "p")
+    model = fake_model("m", "p")
     estimate = plugins.pm.hook.liminal_count_tokens(model=model, messages=messages)
     assert isinstance(estimate, int)
     assert estimate >= 100
@@ -157,7 +141,7 @@ def test_plugin_may_add_models_to_a_provider_it_does_not_own(plugins: Plugins) -
     class FineTunes:
         @hookimpl
         def liminal_register_models(self, registry: ModelRegistry) -> None:
-            registry.add(_model("alpha-finetune", "alpha"))
+            registry.add(fake_model("alpha-finetune", "alpha"))
 
     plugins.pm.register(FineTunes(), name="finetunes")
     plugins.pm.register(ProviderPlugin("alpha", "a1"), name="alpha")
@@ -317,48 +301,44 @@ def test_entry_points_are_loaded(two_plugins: list[FakeEntryPoint]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("allow", "expected"),
+    ("variable", "names", "expected"),
     [
-        ("liminal-alpha", {"alpha"}),
-        ("Liminal_Alpha", {"alpha"}),
-        ("liminal.alpha", {"alpha"}),
-        ("liminal-beta", {"beta"}),
-        (" liminal-alpha , liminal-beta ", {"alpha", "beta"}),
-        ("liminal-alpha,,", {"alpha"}),
-        ("beta", {"beta"}),  # the entry-point name works too
-        ("liminal-gamma", set()),
-        ("", {"alpha", "beta"}),  # empty: no allowlist
-        ("   ", {"alpha", "beta"}),
+        *(
+            pytest.param("LIMINAL_PLUGINS", allow, expected, id=f"allow:{allow!r}")
+            for allow, expected in [
+                ("liminal-alpha", {"alpha"}),
+                ("Liminal_Alpha", {"alpha"}),
+                ("liminal.alpha", {"alpha"}),
+                ("liminal-beta", {"beta"}),
+                (" liminal-alpha , liminal-beta ", {"alpha", "beta"}),
+                ("liminal-alpha,,", {"alpha"}),
+                ("beta", {"beta"}),  # the entry-point name works too
+                ("liminal-gamma", set()),
+                ("", {"alpha", "beta"}),  # empty: no allowlist
+                ("   ", {"alpha", "beta"}),
+            ]
+        ),
+        *(
+            pytest.param("LIMINAL_DISABLE_PLUGINS", block, expected, id=f"block:{block!r}")
+            for block, expected in [
+                ("liminal-beta", {"alpha"}),
+                ("LIMINAL-BETA", {"alpha"}),
+                ("liminal_alpha, liminal-beta", set()),
+                ("alpha", {"beta"}),
+                ("liminal-gamma", {"alpha", "beta"}),
+                ("", {"alpha", "beta"}),
+            ]
+        ),
     ],
 )
-def test_liminal_plugins_allowlist(
+def test_liminal_plugins_allowlist_and_disable_plugins_blocklist(
     two_plugins: list[FakeEntryPoint],
     monkeypatch: pytest.MonkeyPatch,
-    allow: str,
+    variable: str,
+    names: str,
     expected: set[str],
 ) -> None:
-    monkeypatch.setenv("LIMINAL_PLUGINS", allow)
-    assert _loaded() == expected
-
-
-@pytest.mark.parametrize(
-    ("block", "expected"),
-    [
-        ("liminal-beta", {"alpha"}),
-        ("LIMINAL-BETA", {"alpha"}),
-        ("liminal_alpha, liminal-beta", set()),
-        ("alpha", {"beta"}),
-        ("liminal-gamma", {"alpha", "beta"}),
-        ("", {"alpha", "beta"}),
-    ],
-)
-def test_liminal_disable_plugins_blocklist(
-    two_plugins: list[FakeEntryPoint],
-    monkeypatch: pytest.MonkeyPatch,
-    block: str,
-    expected: set[str],
-) -> None:
-    monkeypatch.setenv("LIMINAL_DISABLE_PLUGINS", block)
+    monkeypatch.setenv(variable, names)
     assert _loaded() == expected
 
 
@@ -445,11 +425,10 @@ def test_misspelled_hook_in_an_installed_plugin_is_reported_not_fatal(
 
     two_plugins.append(FakeEntryPoint("typo", "liminal-typo", Misspelled))
     warned: list[str] = []
-    plugins = Plugins(warn=warned.append)
-    assert {p.id for p in plugins.providers} == {"alpha", "beta"}
-    assert len(warned) == 1
-    assert "typo" in warned[0]
-    assert "liminal_register_model" in warned[0]
+    assert _loaded(warned) == {"alpha", "beta"}
+    [warning] = warned
+    assert "typo" in warning
+    assert "liminal_register_model" in warning
 
 
 # -- the process-wide instance -------------------------------------------------------------------

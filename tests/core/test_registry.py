@@ -6,29 +6,19 @@ import pytest
 
 from liminal.errors import ErrorCode, LiminalError
 from liminal.provider.registry import ModelRegistry, ProviderRegistry, RegistryError
-from liminal.types import ModelInfo, ProviderInfo
-
-
-def provider(pid: str) -> ProviderInfo:
-    return ProviderInfo(id=pid, display_name=pid.title(), service=f"{pid}_pkg.service:Service")
+from liminal.types import ModelInfo
+from support.catalog import fake_model, fake_provider
 
 
 def model(mid: str, pid: str = "alpha", aliases: tuple[str, ...] = ()) -> ModelInfo:
-    return ModelInfo(
-        id=mid,
-        provider=pid,
-        display_name=mid,
-        context_window=1000,
-        max_output_tokens=100,
-        aliases=aliases,
-    )
+    return fake_model(mid, pid, aliases=aliases)
 
 
 @pytest.fixture
 def providers() -> ProviderRegistry:
     registry = ProviderRegistry()
-    registry.add(provider("alpha"))
-    registry.add(provider("beta"))
+    registry.add(fake_provider("alpha"))
+    registry.add(fake_provider("beta"))
     return registry
 
 
@@ -39,7 +29,7 @@ def models(providers: ProviderRegistry) -> ModelRegistry:
 
 def test_duplicate_provider_raises(providers: ProviderRegistry) -> None:
     with pytest.raises(RegistryError, match="'alpha'"):
-        providers.add(provider("alpha"))
+        providers.add(fake_provider("alpha"))
     assert len(providers) == 2
 
 

@@ -11,7 +11,6 @@ from liminal import hookimpl
 from liminal.errors import ErrorCode, LiminalError
 from liminal.plugins import Plugins
 from liminal.provider.registry import ModelRegistry, ProviderRegistry
-from liminal.types import ModelInfo, ProviderInfo
 from liminal.ui import (
     Preferences,
     default_model,
@@ -19,17 +18,7 @@ from liminal.ui import (
     save_preferences,
     set_default_model,
 )
-
-
-def _model(mid: str, provider: str, **changes: object) -> ModelInfo:
-    return ModelInfo(
-        id=mid,
-        provider=provider,
-        display_name=mid,
-        context_window=100,
-        max_output_tokens=10,
-        **changes,
-    )  # type: ignore[arg-type]
+from support.catalog import fake_model, fake_provider
 
 
 class Catalog:
@@ -38,18 +27,16 @@ class Catalog:
 
     @hookimpl
     def liminal_register_providers(self, registry: ProviderRegistry) -> None:
-        registry.add(ProviderInfo(id="cloud", display_name="Cloud", service="c:S"))
+        registry.add(fake_provider("cloud"))
         if self.keyless:
-            registry.add(
-                ProviderInfo(id="local", display_name="Local", service="l:S", requires_key=False)
-            )
+            registry.add(fake_provider("local", requires_key=False))
 
     @hookimpl
     def liminal_register_models(self, registry: ModelRegistry) -> None:
-        registry.add(_model("cloud-1", "cloud", aliases=("c1",)))
+        registry.add(fake_model("cloud-1", "cloud", aliases=("c1",)))
         if self.keyless:
-            registry.add(_model("local-old", "local", deprecated=True))
-            registry.add(_model("local-1", "local"))
+            registry.add(fake_model("local-old", "local", deprecated=True))
+            registry.add(fake_model("local-1", "local"))
 
 
 def plugins(*, keyless: bool) -> Plugins:

@@ -11,37 +11,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from liminal._serialize import converter, from_json, structure, to_json, unstructure
-from liminal.keys.file import KeyFileData
 from liminal.types import (
-    Capabilities,
     ChatRequest,
-    ChatResult,
     Finish,
     FinishReason,
     Message,
     ModelInfo,
-    ProviderInfo,
     Role,
     TextDelta,
     Usage,
 )
 from liminal.ui import Preferences
+from support.catalog import fake_model
 
 from . import strategies as s
 
-CASES = [
-    pytest.param(ProviderInfo, s.provider_infos, id="ProviderInfo"),
-    pytest.param(Capabilities, s.capabilities, id="Capabilities"),
-    pytest.param(ModelInfo, s.model_infos, id="ModelInfo"),
-    pytest.param(Message, s.messages, id="Message"),
-    pytest.param(ChatRequest, s.chat_requests, id="ChatRequest"),
-    pytest.param(TextDelta, s.text_deltas, id="TextDelta"),
-    pytest.param(Usage, s.usages, id="Usage"),
-    pytest.param(Finish, s.finishes, id="Finish"),
-    pytest.param(ChatResult, s.chat_results, id="ChatResult"),
-    pytest.param(Preferences, s.preferences, id="Preferences"),
-    pytest.param(KeyFileData, s.key_file_data, id="KeyFileData"),
-]
+CASES = [pytest.param(cls, strategy, id=cls.__name__) for cls, strategy in s.BY_TYPE.items()]
 
 
 def _only_json_types(data: Any) -> bool:
@@ -96,14 +81,7 @@ def test_enums_are_their_string_values() -> None:
 
 
 def test_tuples_become_lists_and_come_back_as_tuples() -> None:
-    model = ModelInfo(
-        id="m",
-        provider="p",
-        display_name="M",
-        context_window=10,
-        max_output_tokens=5,
-        aliases=("a", "b"),
-    )
+    model = fake_model("m", aliases=("a", "b"))
     plain = unstructure(model)
     assert plain["aliases"] == ["a", "b"]
     assert structure(plain, ModelInfo).aliases == ("a", "b")

@@ -15,31 +15,18 @@ from liminal.types import (
     FinishReason,
     KeyStatus,
     Message,
-    ModelInfo,
     ProviderInfo,
     Role,
     StreamEvent,
     TextDelta,
     Usage,
 )
-
-
-def _model(**changes: object) -> ModelInfo:
-    fields: dict[str, object] = {
-        "id": "m-1",
-        "provider": "p",
-        "display_name": "Model One",
-        "context_window": 8192,
-        "max_output_tokens": 1024,
-    }
-    fields.update(changes)
-    return ModelInfo(**fields)  # type: ignore[arg-type]
-
+from support.catalog import fake_model
 
 VALUES = [
     ProviderInfo(id="p", display_name="P", service="pkg.mod:Service"),
     Capabilities(),
-    _model(),
+    fake_model("m-1"),
     Message(Role.USER, "hi"),
     ChatRequest(model="m-1", messages=(Message(Role.USER, "hi"),)),
     TextDelta("x"),
@@ -97,7 +84,7 @@ def test_capability_names_in_field_order() -> None:
 
 
 def test_model_defaults() -> None:
-    model = _model()
+    model = fake_model("m-1")
     assert model.parameters == COMMON_PARAMETERS
     assert model.capabilities == Capabilities()
     assert model.aliases == ()
@@ -116,14 +103,21 @@ def test_chat_request_parameters_are_not_shared_between_instances() -> None:
 
 
 def test_value_equality_is_by_fields() -> None:
-    assert _model() == _model()
-    assert _model() != _model(context_window=1)
+    assert fake_model("m-1") == fake_model("m-1")
+    assert fake_model("m-1") != fake_model("m-1", context_window=1)
     assert Message(Role.USER, "a") != Message(Role.ASSISTANT, "a")
 
 
 def test_model_info_json_form_is_pinned() -> None:
     # `liminal models list --json` prints exactly this shape; scripts depend on it.
-    assert unstructure(_model(aliases=("one",))) == {
+    model = fake_model(
+        "m-1",
+        display_name="Model One",
+        context_window=8192,
+        max_output_tokens=1024,
+        aliases=("one",),
+    )
+    assert unstructure(model) == {
         "id": "m-1",
         "provider": "p",
         "display_name": "Model One",

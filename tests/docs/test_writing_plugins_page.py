@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from support.procs import run_plugin_tests
+
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "writing-plugins.md"
 FILES = dict(
     (path, code)
@@ -49,13 +51,5 @@ def test_the_tutorial_plugin_passes_the_conformance_suite(tmp_path: Path) -> Non
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LIMINAL_", "ACME_"))}
     env["PYTHONPATH"] = str(site)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    done = run_plugin_tests(project, env)
     assert "8 passed" in done.stdout, done.stdout

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx2
 import pytest
 
 from liminal.managed import ManagedService
@@ -22,6 +23,13 @@ if TYPE_CHECKING:
 def retries() -> Retries:
     """The retry notices of the service under test."""
     return Retries()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx2.AsyncClient]:
+    """An HTTP client for a provider's SDK, closed after the test (no socket outlives it)."""
+    async with httpx2.AsyncClient() as client:
+        yield client
 
 
 @pytest.fixture(params=PROVIDERS, ids=lambda provider: provider.id)

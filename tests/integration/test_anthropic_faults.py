@@ -2,61 +2,37 @@
 
 Each test scripts faults on a real HTTP server (support/faults.py, ``provider="anthropic"``) and
 checks what the caller sees: the error code, what was kept, how many requests reached the
-server, how long it waited.
+server, how long it waited. The checks every provider must pass are in test_provider_faults.py.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anthropic as _sdk  # noqa: F401  # imported now: no timed call pays for its first import
 import pytest
 
-from liminal import (
-    ChatRequest,
-    ErrorCode,
-    Finish,
-    FinishReason,
-    LiminalError,
-    Usage,
-)
+from liminal import ChatRequest, ErrorCode, Finish, FinishReason, LiminalError
 from liminal.managed import ManagedService
 from liminal.provider.service import Timeouts
 from support import faultkit
-from support.faultkit import (
-    IDLE_HALF_SECOND,
-    MAX_ATTEMPTS,
-    Retries,
-    fast_factory,
-    point_at,
-    text_of,
-)
+from support.faultkit import Retries, at_fault_server, text_of
+from support.live import ANTHROPIC
 
 if TYPE_CHECKING:
     from support.faults import Faults
 
 pytestmark = pytest.mark.integration
 
-MESSAGES = "/v1/messages"
-#: llmock streams: message_start, content_block_start, ping, then "Simulated ", "answer "...
-FIRST_TEXT_CHUNK = 3
-
 
 @pytest.fixture
 def fault_env(faults: Faults, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Faults:
-    point_at(
-        monkeypatch,
-        tmp_path,
-        ANTHROPIC_BASE_URL=faults.root_url,
-        ANTHROPIC_API_KEY="sk-ant-fault-test-key-0001",
-    )
-    return faults
+    return at_fault_server(ANTHROPIC, faults, monkeypatch, tmp_path)
 
 
 def build(retries: Retries, *, timeouts: Timeouts | None = None, **policy: Any) -> ManagedService:
-    return fast_factory(retries, timeouts=timeouts, **policy).for_provider("anthropic")
+    return faultkit.build(ANTHROPIC.id, retries, timeouts=timeouts, **policy)
 
 
 @pytest.fixture
@@ -68,38 +44,19 @@ def ask(model: str = "claude-sonnet") -> ChatRequest:
     return faultkit.ask(model)
 
 
-async def streamed(service: ManagedService) -> list[object]:
-    return [event async for event in service.stream(ask())]
-
-
 async def answer(service: ManagedService, *, streaming: bool) -> str:
     """The text of a streamed (checked whole) or a complete answer."""
     if streaming:
-        events = await streamed(service)
-        assert_complete_stream(events)
+        events = await faultkit.streamed(service, ask())
+        faultkit.assert_complete_stream(events, ANTHROPIC.raw_stop)
         return text_of(events)
     return (await service.complete(ask())).text
-
-
-async def drain(service: ManagedService, received: list[object]) -> None:
-    async for event in service.stream(ask()):
-        received.append(event)
 
 
 async def stream_error(
     service: ManagedService, received: list[object] | None = None
 ) -> LiminalError:
-    events = received if received is not None else []
-    with pytest.raises(LiminalError) as caught:
-        await drain(service, events)
-    return caught.value
-
-
-def assert_complete_stream(events: list[object]) -> None:
-    assert text_of(events)
-    assert events[-1] == Finish(FinishReason.STOP, "end_turn")
-    assert sum(isinstance(e, Finish) for e in events) == 1
-    assert isinstance(events[-2], Usage)
+    return await faultkit.stream_error(service, ask(), received)
 
 
 # -- unscripted: the fault server answers like Anthropic ---------------------------------------
@@ -112,115 +69,8 @@ async def test_unscripted_stream_and_complete(anthropic: ManagedService, faults:
     assert result.model == "claude-sonnet-5-5"
     assert result.finish_reason is FinishReason.STOP
     assert result.usage is not None
-    assert faults.requests(MESSAGES) == 2
+    assert faults.requests(ANTHROPIC.chat_path) == 2
     assert [seen.provider for seen in faults.seen()] == ["anthropic", "anthropic"]
-
-
-# -- 429 and Retry-After ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("form", "expected"), [("seconds", 1.0), ("milliseconds", 0.6), ("http-date", None)]
-)
-@pytest.mark.parametrize("streaming", [True, False], ids=["stream", "complete"])
-async def test_429_waits_for_retry_after_then_succeeds(
-    anthropic: ManagedService,
-    faults: Faults,
-    retries: Retries,
-    form: str,
-    expected: float | None,
-    streaming: bool,
-) -> None:
-    if form == "seconds":
-        faults.rate_limit(1, provider="anthropic")
-    elif form == "milliseconds":
-        faults.rate_limit_ms(600, provider="anthropic")
-    else:
-        faults.rate_limit_until(1, provider="anthropic")  # rounded up to a whole second
-    started = time.monotonic()
-    assert await answer(anthropic, streaming=streaming)
-    elapsed = time.monotonic() - started
-    assert faults.requests(MESSAGES) == 2
-    [notice] = retries.notices
-    assert notice.code is ErrorCode.RATE_LIMITED
-    if expected is None:  # an HTTP date has whole-second resolution: one to two seconds
-        assert 0.9 <= notice.delay <= 2.05
-        expected = notice.delay
-    else:
-        assert notice.delay == pytest.approx(expected)  # honoured as given, no jitter
-    assert expected - 0.05 <= elapsed <= expected + 0.75
-
-
-async def test_persistent_429_is_rate_limited_after_max_attempts(
-    anthropic: ManagedService, faults: Faults, retries: Retries
-) -> None:
-    faults.rate_limit_ms(20, times=MAX_ATTEMPTS + 2, provider="anthropic")
-    with pytest.raises(LiminalError) as caught:
-        await anthropic.complete(ask())
-    assert caught.value.code is ErrorCode.RATE_LIMITED
-    assert caught.value.exit_code == 4
-    assert faults.requests(MESSAGES) == MAX_ATTEMPTS
-    assert retries.codes() == [ErrorCode.RATE_LIMITED] * (MAX_ATTEMPTS - 1)
-
-
-async def test_retry_after_above_the_cap_is_not_slept(fault_env: Faults, retries: Retries) -> None:
-    service = build(retries, retry_after_cap=0.5)
-    fault_env.rate_limit(30, provider="anthropic")
-    started = time.monotonic()
-    with pytest.raises(LiminalError) as caught:
-        await service.complete(ask())
-    assert time.monotonic() - started < 2
-    assert caught.value.code is ErrorCode.RATE_LIMITED
-    assert "30 s" in caught.value.message
-    assert fault_env.requests(MESSAGES) == 1
-
-
-@pytest.mark.parametrize("streaming", [True, False], ids=["stream", "complete"])
-async def test_credit_balance_too_low_is_quota_exhausted_and_sent_once(
-    anthropic: ManagedService, faults: Faults, retries: Retries, streaming: bool
-) -> None:
-    faults.insufficient_quota(provider="anthropic")
-    with pytest.raises(LiminalError) as caught:
-        await answer(anthropic, streaming=streaming)
-    error = caught.value
-    assert error.code is ErrorCode.QUOTA_EXHAUSTED
-    assert error.status == 400
-    assert error.exit_code == 4
-    assert faults.requests(MESSAGES) == 1
-    assert retries.notices == []
-
-
-# -- 5xx and 529 ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("status", "code"),
-    [(529, ErrorCode.OVERLOADED), (503, ErrorCode.OVERLOADED), (500, ErrorCode.SERVER_ERROR)],
-)
-@pytest.mark.parametrize("streaming", [True, False], ids=["stream", "complete"])
-async def test_server_trouble_is_retried(
-    anthropic: ManagedService,
-    faults: Faults,
-    retries: Retries,
-    status: int,
-    code: ErrorCode,
-    streaming: bool,
-) -> None:
-    faults.server_error(status, provider="anthropic")
-    assert await answer(anthropic, streaming=streaming)
-    assert faults.requests(MESSAGES) == 2
-    assert retries.codes() == [code]
-
-
-async def test_persistent_529_gives_up_after_max_attempts(
-    anthropic: ManagedService, faults: Faults
-) -> None:
-    faults.server_error(529, times=MAX_ATTEMPTS, provider="anthropic")
-    error = await stream_error(anthropic)
-    assert error.code is ErrorCode.OVERLOADED
-    assert error.exit_code == 5
-    assert f"gave up after {MAX_ATTEMPTS} attempts" in error.message
-    assert faults.requests(MESSAGES) == MAX_ATTEMPTS
 
 
 # -- an overloaded_error event inside a 200 stream -------------------------------------------------
@@ -236,7 +86,7 @@ async def test_overloaded_event_after_text_keeps_the_partial_text(
     assert error.exit_code == 5
     assert error.partial_text == "Hel" == text_of(received)
     assert not any(isinstance(e, Finish) for e in received)
-    assert faults.requests(MESSAGES) == 1  # never retried after the first token
+    assert faults.requests(ANTHROPIC.chat_path) == 1  # never retried after the first token
     assert retries.notices == []
 
 
@@ -245,48 +95,14 @@ async def test_overloaded_event_before_text_is_retried(
 ) -> None:
     faults.overloaded_in_stream()
     assert await answer(anthropic, streaming=True)
-    assert faults.requests(MESSAGES) == 2
+    assert faults.requests(ANTHROPIC.chat_path) == 2
     assert retries.codes() == [ErrorCode.OVERLOADED]
 
 
 # -- connections and broken streams ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("streaming", [True, False], ids=["stream", "complete"])
-async def test_disconnect_before_headers_is_network_and_retried(
-    anthropic: ManagedService, faults: Faults, retries: Retries, streaming: bool
-) -> None:
-    faults.disconnect_before_headers(provider="anthropic")
-    assert await answer(anthropic, streaming=streaming)
-    assert faults.requests(MESSAGES) == 2
-    assert retries.codes() == [ErrorCode.NETWORK]
-
-
-async def test_disconnect_mid_stream_is_interrupted_with_partial_text(
-    anthropic: ManagedService, faults: Faults, retries: Retries
-) -> None:
-    faults.disconnect_mid_stream(after_chunks=FIRST_TEXT_CHUNK + 2, provider="anthropic")
-    received: list[object] = []
-    error = await stream_error(anthropic, received)
-    assert error.code is ErrorCode.STREAM_INTERRUPTED
-    assert error.exit_code == 5
-    assert error.partial_text
-    assert error.partial_text == text_of(received)
-    assert not any(isinstance(e, Finish) for e in received)
-    assert faults.requests(MESSAGES) == 1
-    assert retries.notices == []
-
-
-async def test_disconnect_before_the_first_text_is_retried(
-    anthropic: ManagedService, faults: Faults, retries: Retries
-) -> None:
-    faults.disconnect_mid_stream(after_chunks=FIRST_TEXT_CHUNK, provider="anthropic")
-    assert await answer(anthropic, streaming=True)
-    assert faults.requests(MESSAGES) == 2
-    assert retries.codes() == [ErrorCode.NETWORK]
-
-
-@pytest.mark.parametrize("after_chunks", [FIRST_TEXT_CHUNK, FIRST_TEXT_CHUNK + 2])
+@pytest.mark.parametrize("after_chunks", [ANTHROPIC.events_before_text, ANTHROPIC.events_with_text])
 async def test_stream_truncated_before_message_stop_is_interrupted(
     anthropic: ManagedService, faults: Faults, retries: Retries, after_chunks: int
 ) -> None:
@@ -296,34 +112,7 @@ async def test_stream_truncated_before_message_stop_is_interrupted(
     assert error.code is ErrorCode.STREAM_INTERRUPTED
     assert "message_stop" in error.message
     assert error.partial_text == text_of(received)
-    assert bool(error.partial_text) is (after_chunks > FIRST_TEXT_CHUNK)
-    assert faults.requests(MESSAGES) == 1  # a silent end is not retried, even before text
+    assert bool(error.partial_text) is (after_chunks > ANTHROPIC.events_before_text)
+    # A silent end is not retried, even before text.
+    assert faults.requests(ANTHROPIC.chat_path) == 1
     assert retries.notices == []
-
-
-async def test_malformed_event_after_text_is_interrupted_with_partial_text(
-    anthropic: ManagedService, faults: Faults
-) -> None:
-    faults.malformed_chunk(after_chunks=FIRST_TEXT_CHUNK + 1, provider="anthropic")
-    received: list[object] = []
-    error = await stream_error(anthropic, received)
-    assert error.code is ErrorCode.STREAM_INTERRUPTED
-    assert "malformed" in error.message
-    assert error.partial_text
-    assert error.partial_text == text_of(received)
-    assert faults.requests(MESSAGES) == 1
-
-
-async def test_stall_after_text_is_interrupted_by_the_idle_timeout(
-    fault_env: Faults, retries: Retries
-) -> None:
-    service = build(retries, timeouts=IDLE_HALF_SECOND)
-    fault_env.stall(5, after_chunks=FIRST_TEXT_CHUNK + 2, provider="anthropic")
-    received: list[object] = []
-    started = time.monotonic()
-    error = await stream_error(service, received)
-    assert time.monotonic() - started < 2.0
-    assert error.code is ErrorCode.STREAM_INTERRUPTED
-    assert error.partial_text
-    assert error.partial_text == text_of(received)
-    assert fault_env.requests(MESSAGES) == 1

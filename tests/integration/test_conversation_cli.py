@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from liminal_local.server import find_bundled_model
-from support.procs import expect_output, reaped
+from support.procs import expect_output, reaped, spawn_liminal
 
 # Needs the local engine: if it cannot start here, fail at once with its own error.
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("llama_server")]
@@ -59,17 +59,13 @@ def add_model(env: dict[str, str], name: str, context_window: int, max_output: i
 
 
 def test_kill_9_mid_stream_keeps_the_text_already_shown(env: dict[str, str]) -> None:
-    process = subprocess.Popen(
+    process = spawn_liminal(
         [
-            LIMINAL,
             "prompt",
             *("-o", "max_tokens", "1000", "-o", "temperature", "0", "-o", "seed", "1"),
             "Write a very long story about the sea.",
         ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        env,
     )
     with reaped(process):
         shown = expect_output(process, 80, timeout=120)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from support.procs import expect_output, reaped, stderr_after_kill
+from support.procs import expect_output, reaped, spawn_liminal, stderr_after_kill
 
 # Needs the local engine: if it cannot start here, fail at once with its own error.
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("llama_server")]
@@ -94,22 +94,9 @@ def test_prompt_continue_sends_the_earlier_turns(env: dict[str, str]) -> None:
 
 
 def test_interrupted_answer_is_stored_as_interrupted(env: dict[str, str]) -> None:
-    process = subprocess.Popen(
-        [
-            LIMINAL,
-            "prompt",
-            "-m",
-            "smollm2",
-            "-o",
-            "max_tokens",
-            "400",
-            *GREEDY,
-            "Tell a long story.",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = spawn_liminal(
+        ["prompt", "-m", "smollm2", "-o", "max_tokens", "400", *GREEDY, "Tell a long story."],
+        env,
     )
     with reaped(process):
         received = expect_output(process, 20, timeout=FIRST_TEXT)
@@ -131,14 +118,11 @@ def test_unknown_conversation_is_a_clear_error(env: dict[str, str]) -> None:
 
 
 def test_ctrl_c_stops_the_answer_not_the_chat(env: dict[str, str]) -> None:
-    process = subprocess.Popen(
+    process = spawn_liminal(
         # Greedy decoding: this answer runs to its 300-token limit, so Ctrl-C lands mid-answer.
-        [LIMINAL, "chat", "-m", "smollm2", "-o", "max_tokens", "300", *GREEDY],
-        env=env,
+        ["chat", "-m", "smollm2", "-o", "max_tokens", "300", *GREEDY],
+        env,
         stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
     )
     with reaped(process):
         assert process.stdin is not None

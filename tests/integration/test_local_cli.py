@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from support.procs import expect_output, reaped
+from support.procs import expect_output, reaped, spawn_liminal
 
 pytestmark = pytest.mark.integration
 
@@ -124,18 +124,14 @@ def test_the_engine_ends_with_the_cli_however_it_ends(
     temp = tmp_path / "tmp"
     temp.mkdir()
     before = llama_server_pids(env["LIMINAL_HOME"])
-    process = subprocess.Popen(
+    process = spawn_liminal(
         [
-            LIMINAL,
             "prompt",
             *("-m", "smollm2", "-o", "max_tokens", "1000"),
             *("-o", "temperature", "0", "-o", "seed", "1"),
             "Write a very long story about the sea.",
         ],
-        env={**env, "TMPDIR": str(temp)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        {**env, "TMPDIR": str(temp)},
     )
     with reaped(process):
         expect_output(process, 1, timeout=120)  # the answer has started streaming
@@ -251,12 +247,8 @@ def test_on_a_terminal_loading_is_a_live_line_that_makes_room(
     engine.chmod(0o755)
     settings = {"LIMINAL_LLAMA_SERVER": str(engine), "FAKE_LLAMA_DELAY": "1.6"}
     leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [LIMINAL, "prompt", "hi"],
-        env={**env, **settings, "FAKE_LLAMA_RECORD": str(tmp_path)},
-        stdout=subprocess.PIPE,
-        stderr=follower,
-        text=True,
+    process = spawn_liminal(
+        ["prompt", "hi"], {**env, **settings, "FAKE_LLAMA_RECORD": str(tmp_path)}, stderr=follower
     )
     os.close(follower)
     screen = b""
@@ -284,13 +276,7 @@ def test_ctrl_c_while_the_model_loads_exits_130_and_leaves_nothing(
     engine = tmp_path / "llama-server"
     engine.write_text(f"#!/bin/sh\necho $$ > {tmp_path / 'pid'}\nexec sleep 60\n")
     engine.chmod(0o755)
-    process = subprocess.Popen(
-        [LIMINAL, "prompt", "hi"],
-        env={**env, "LIMINAL_LLAMA_SERVER": str(engine)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = spawn_liminal(["prompt", "hi"], {**env, "LIMINAL_LLAMA_SERVER": str(engine)})
     with reaped(process):
         deadline = time.monotonic() + 60
         while not (tmp_path / "pid").exists() and time.monotonic() < deadline:

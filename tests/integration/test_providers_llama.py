@@ -37,6 +37,7 @@ from support.live import (
     ask,
     check_stream,
     collect,
+    ending,
     slots_idle,
 )
 from support.streams import cancel_after_first_text
@@ -119,17 +120,8 @@ async def test_a_small_max_tokens_finishes_with_length(
     live: LiveProvider, service: ManagedService, streaming: bool
 ) -> None:
     request = ask(live.model, LONG_STORY, temperature=0, max_tokens=1)
-    if streaming:
-        finish, usage = check_stream(await collect(service, request), max_tokens=1)
-        assert (finish, usage.output) == (Finish(FinishReason.LENGTH, live.raw_length), 1)
-    else:
-        result = await service.complete(request)
-        assert (result.finish_reason, result.raw_finish_reason) == (
-            FinishReason.LENGTH,
-            live.raw_length,
-        )
-        assert result.usage is not None
-        assert result.usage.output == 1
+    finish, usage = await ending(service, request, streaming=streaming)
+    assert (finish, usage.output) == (Finish(FinishReason.LENGTH, live.raw_length), 1)
 
 
 @pytest.mark.parametrize("streaming", [True, False], ids=streamed)
@@ -137,18 +129,9 @@ async def test_a_finished_answer_stops(
     live: LiveProvider, service: ManagedService, streaming: bool
 ) -> None:
     request = ask(live.model, "Say hello.", temperature=0, max_tokens=200)
-    if streaming:
-        finish, usage = check_stream(await collect(service, request), max_tokens=200)
-        assert finish == Finish(FinishReason.STOP, live.raw_stop)
-        assert usage.output < 200
-    else:
-        result = await service.complete(request)
-        assert (result.finish_reason, result.raw_finish_reason) == (
-            FinishReason.STOP,
-            live.raw_stop,
-        )
-        assert result.usage is not None
-        assert result.usage.output < 200
+    finish, usage = await ending(service, request, streaming=streaming)
+    assert finish == Finish(FinishReason.STOP, live.raw_stop)
+    assert usage.output < 200
 
 
 # -- keys -------------------------------------------------------------------------------------

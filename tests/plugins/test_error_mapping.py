@@ -6,48 +6,16 @@ errors, whose bodies differ by protocol, are in plugins/<provider>/test_<provide
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
-import anthropic
-import attrs
 import httpx2
-import openai
 import pytest
 
-from liminal import ErrorCode, LiminalError
+from liminal import ErrorCode
 from liminal.factory import LlmServiceFactory
 from liminal.plugins import Plugins
-from liminal_anthropic.errors import map_anthropic_error
-from liminal_anthropic.plugin import liminal_map_error as anthropic_hook
-from liminal_openai.errors import map_openai_error
-from liminal_openai.plugin import liminal_map_error as openai_hook
+from support.mappings import MAPPINGS, Mapping
 
-
-@attrs.frozen
-class Mapping:
-    id: str
-    sdk: ModuleType
-    map_error: Callable[[str, BaseException], LiminalError | None]
-    hook: Callable[[str, BaseException], LiminalError | None]
-    host: str
-
-    def request(self) -> httpx2.Request:
-        return httpx2.Request("POST", f"https://{self.host}/v1/")
-
-    def mapped(self, error: BaseException) -> LiminalError:
-        result = self.map_error(self.id, error)
-        assert result is not None
-        assert result.__cause__ is error
-        assert result.provider == self.id
-        return result
-
-
-MAPPINGS = [
-    Mapping("openai", openai, map_openai_error, openai_hook, "api.openai.test"),
-    Mapping("anthropic", anthropic, map_anthropic_error, anthropic_hook, "api.anthropic.test"),
-]
 pytestmark = pytest.mark.parametrize("provider", MAPPINGS, ids=lambda m: m.id)
 
 

@@ -34,7 +34,7 @@ async def outcome(provider: str, stream: Stream, parts: list[bytes]) -> tuple[An
     api = PROVIDERS[provider].api()
     tracked = TrackedStream(parts)
     api.stream(tracked)
-    service = api.service()  # type: ignore[attr-defined]
+    service = api.service()
     request = ChatRequest(PROVIDERS[provider].model, (Message(Role.USER, "hi"),))
     events: list[object] = []
     failure: object = None

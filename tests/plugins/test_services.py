@@ -29,7 +29,7 @@ def ask(wire: FakeProvider) -> ChatRequest:
 async def test_client_has_no_sdk_retries_and_the_configured_timeouts(
     api: FakeApi, wire: FakeProvider
 ) -> None:
-    service = api.service(timeouts=Timeouts(connect=3.0, idle=0.5, total=9.0))  # type: ignore[attr-defined]
+    service = api.service(timeouts=Timeouts(connect=3.0, idle=0.5, total=9.0))
     client = service.client(wire.base_url)
     assert client.max_retries == 0
     timeout = client.timeout
@@ -38,14 +38,14 @@ async def test_client_has_no_sdk_retries_and_the_configured_timeouts(
 
 
 async def test_one_cached_client_per_base_url(api: FakeApi, wire: FakeProvider) -> None:
-    service = api.service()  # type: ignore[attr-defined]
+    service = api.service()
     assert service.client(wire.base_url) is service.client(wire.base_url)
     assert service.client(wire.base_url) is not service.client("https://proxy.example.test/v1")
 
 
 async def test_no_base_url_means_the_sdk_default(api: FakeApi, wire: FakeProvider) -> None:
     api.json(wire.whole())
-    await api.service(base_url=None).complete(ask(wire))  # type: ignore[attr-defined]
+    await api.service(base_url=None).complete(ask(wire))
     assert api.requests[0].url.host == wire.sdk_host
 
 
@@ -53,7 +53,7 @@ async def test_the_key_is_read_per_request_from_the_core(api: FakeApi, wire: Fak
     from liminal.provider.service import _current_key
 
     api.json(wire.whole())
-    service = api.service()  # type: ignore[attr-defined]
+    service = api.service()
     token = _current_key.set(Secret("sk-pool-key-two-0002"))
     try:
         await service.complete(ask(wire))
@@ -67,7 +67,7 @@ async def test_the_key_is_read_per_request_from_the_core(api: FakeApi, wire: Fak
 async def test_without_any_key_nothing_is_sent(api: FakeApi, wire: FakeProvider) -> None:
     api.json(wire.whole())
     with pytest.raises(LiminalError) as caught:
-        await api.service(key=None).complete(ask(wire))  # type: ignore[attr-defined]
+        await api.service(key=None).complete(ask(wire))
     assert caught.value.code is ErrorCode.NO_KEY
     assert api.requests == []
 
@@ -83,6 +83,6 @@ async def test_a_web_page_instead_of_the_api_is_a_server_error(
     assert streamed.value.code is ErrorCode.SERVER_ERROR
     assert "text/html instead of an event stream" in streamed.value.message
     with pytest.raises(LiminalError) as whole:
-        await api.service().complete(ask(wire))  # type: ignore[attr-defined]
+        await api.service().complete(ask(wire))
     assert whole.value.code is ErrorCode.SERVER_ERROR
     assert "not JSON" in whole.value.message

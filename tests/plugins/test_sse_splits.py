@@ -21,7 +21,7 @@ async def events(provider: str, parts: list[bytes]) -> list[object]:
     api = PROVIDERS[provider].api()
     try:
         api.stream(TrackedStream(parts))
-        service = api.service()  # type: ignore[attr-defined]
+        service = api.service()
         request = ChatRequest(PROVIDERS[provider].model, (Message(Role.USER, "hi"),))
         return [event async for event in service.stream(request)]
     finally:

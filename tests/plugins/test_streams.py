@@ -29,7 +29,7 @@ async def test_cancelling_the_consumer_closes_the_response(api: FakeApi, provide
             closed.set()
 
     api.stream(SlowStream([]))
-    service = api.service()  # type: ignore[attr-defined]
+    service = api.service()
     request = ChatRequest(wire.model, (Message(Role.USER, "Say hello"),))
     assert await cancel_after_first_text(service.stream(request), within=5) == ["first "]
     assert closed.is_set()

@@ -11,18 +11,18 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from liminal import Capabilities, ModelInfo, Secret
+from liminal import ModelInfo, Secret
 from liminal.factory import LlmServiceFactory
 from liminal.keys.pool import ApiKeyManager
 from liminal.managed import ManagedService
 from liminal.plugins import Plugins
 from liminal.provider.registry import ModelRegistry
-from liminal.provider.service import Timeouts
 from liminal.retry import RetryNotice, RetryPolicy
 from liminal_anthropic.catalog import MODELS
 from liminal_anthropic.plugin import PROVIDER
 from liminal_anthropic.service import AnthropicService
-from support.fakeapi import FakeApi, registry_of, service_context
+from support.catalog import fake_model
+from support.fakeapi import FakeApi, registry_of
 from support.fakeapi import TrackedStream as TrackedStream  # re-exported for the tests
 
 BASE_URL = "https://api.anthropic.test"
@@ -31,13 +31,10 @@ UNIT_KEY = "sk-ant-unit-test-key-0001"
 MODEL = "claude-sonnet-4-6"
 
 #: A model a third party adds on its own Anthropic-compatible server.
-PROXIED_MODEL = ModelInfo(
-    id="claude-proxied",
-    provider="anthropic",
-    display_name="Claude via a proxy",
-    context_window=200_000,
-    max_output_tokens=4096,
-    capabilities=Capabilities(streaming=True),
+PROXIED_MODEL = fake_model(
+    "claude-proxied",
+    "anthropic",
+    max_output_tokens=4096,  # below the service's default max_tokens
     parameters=("max_tokens", "stop", "temperature"),
     base_url=PROXY_URL,
 )
@@ -181,8 +178,15 @@ def error_body(message: str, *, kind: str) -> dict[str, Any]:
     return {"type": "error", "error": {"type": kind, "message": message}}
 
 
-class MockApi(FakeApi):
+class MockApi(FakeApi[AnthropicService]):
     """A fake Messages API: a queue of responses (or a handler) and a log of requests."""
+
+    service_class = AnthropicService
+    provider = PROVIDER
+    catalog = MODELS
+    extra_models = (PROXIED_MODEL,)
+    base_url = BASE_URL
+    unit_key = UNIT_KEY
 
     stream_headers = {"content-type": "text/event-stream", "request-id": "req_stream"}  # noqa: RUF012
 
@@ -190,19 +194,6 @@ class MockApi(FakeApi):
         self, status: int, message: str, *, kind: str, headers: dict[str, str] | None = None
     ) -> MockApi:
         return self.json(error_body(message, kind=kind), status=status, headers=headers)
-
-    def service(
-        self,
-        *,
-        base_url: str | None = BASE_URL,
-        key: str | None = UNIT_KEY,
-        timeouts: Timeouts | None = None,
-        extra_models: tuple[ModelInfo, ...] = (PROXIED_MODEL,),
-    ) -> AnthropicService:
-        context = service_context(
-            PROVIDER, model_registry(*extra_models), base_url=base_url, key=key, timeouts=timeouts
-        )
-        return AnthropicService(context, http_client=self.http_client())
 
     def managed(
         self,

@@ -6,9 +6,10 @@ httpx2-based SDKs); each plugin's fakes add how to build its service.
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import AsyncIterator, Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx2
 
@@ -17,7 +18,8 @@ from liminal.provider.registry import ModelRegistry, ProviderRegistry
 from liminal.provider.service import ServiceContext, Timeouts
 
 Handler = Callable[[httpx2.Request], httpx2.Response]
-Api = TypeVar("Api", bound="FakeApi")
+Api = TypeVar("Api", bound="FakeApi[Any]")
+Service = TypeVar("Service")
 
 
 def registry_of(provider: ProviderInfo, *models: ModelInfo) -> ModelRegistry:
@@ -71,8 +73,25 @@ class TrackedStream(httpx2.AsyncByteStream):
         self.closed = True
 
 
-class FakeApi:
-    """A queue of responses (or handlers, or exceptions to raise) and a log of requests."""
+class _Default(enum.Enum):
+    """What a ``service`` argument left out stands for: the fake's own value."""
+
+    OWN = enum.auto()
+
+
+class FakeApi(Generic[Service]):
+    """A queue of responses (or handlers, or exceptions to raise) and a log of requests.
+
+    Each provider's fake sets what ``service`` builds: the service class, the provider and its
+    catalog, the extra models a test may ask for, and the base URL and key it uses by default.
+    """
+
+    service_class: Callable[..., Service]
+    provider: ProviderInfo
+    catalog: tuple[ModelInfo, ...]
+    extra_models: tuple[ModelInfo, ...] = ()
+    base_url: str
+    unit_key: str
 
     #: Headers of every streamed answer.
     stream_headers: dict[str, str] = {"content-type": "text/event-stream"}  # noqa: RUF012
@@ -118,6 +137,26 @@ class FakeApi:
         return self.requests[index].headers.get("authorization")
 
     # -- clients ----------------------------------------------------------------------------
+
+    def service(
+        self,
+        *,
+        base_url: str | _Default | None = _Default.OWN,
+        key: str | _Default | None = _Default.OWN,
+        timeouts: Timeouts | None = None,
+        extra_models: tuple[ModelInfo, ...] | None = None,
+    ) -> Service:
+        """The provider's service on this fake, as the core would build it (``None``: no base
+        URL, the SDK's own; no key)."""
+        extras = self.extra_models if extra_models is None else extra_models
+        context = service_context(
+            self.provider,
+            registry_of(self.provider, *self.catalog, *extras),
+            base_url=self.base_url if base_url is _Default.OWN else base_url,
+            key=self.unit_key if key is _Default.OWN else key,
+            timeouts=timeouts,
+        )
+        return self.service_class(context, http_client=self.http_client())
 
     def http_client(self) -> httpx2.AsyncClient:
         client = httpx2.AsyncClient(transport=httpx2.MockTransport(self.handle))

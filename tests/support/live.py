@@ -95,8 +95,18 @@ class LiveProvider:
     cli_model: str
     short: tuple[str, ...]
     untempered: str
-    #: How many SSE events of the fault server's (llmock's) stream carry some text already.
-    events_with_text: int
+    #: How many SSE events of the fault server's (llmock's) stream come before its first text.
+    events_before_text: int
+
+    @property
+    def events_with_text(self) -> int:
+        """After this many events of the fault server's stream, two pieces of text went out."""
+        return self.events_before_text + 2
+
+    @property
+    def fault_key(self) -> str:
+        """A key of the provider's own shape, for the fault server (which takes any key)."""
+        return self.wrong_key.replace("wrong", "fault")
 
     @property
     def fast(self) -> tuple[str, ...]:
@@ -153,7 +163,7 @@ OPENAI = LiveProvider(
     wrong_key="sk-wrong-key-for-llama-0000",
     untempered="o3",
     cli_model="gpt-4-turbo",
-    events_with_text=3,
+    events_before_text=1,  # the role-only chunk, then "Simulated ", "answer "...
     short=("-o", "temperature", "0", "-o", "seed", "42", "-o", "max_tokens", "8"),
 )
 ANTHROPIC = LiveProvider(
@@ -170,7 +180,7 @@ ANTHROPIC = LiveProvider(
     wrong_key="sk-ant-wrong-key-for-llama-0000",
     untempered="claude-sonnet",
     cli_model="claude-sonnet",
-    events_with_text=5,  # message_start, content_block_start, ping, then text
+    events_before_text=3,  # message_start, content_block_start, ping, then "Simulated "...
     # claude-sonnet (Claude Sonnet 5.5) takes no temperature: bound the sampled answer instead.
     short=("-o", "max_tokens", "16"),
 )
@@ -193,6 +203,20 @@ async def collect(service: ManagedService, request: ChatRequest) -> list[object]
 async def answer(service: ManagedService, request: ChatRequest, *, streaming: bool) -> object:
     """The events of a stream, or the result of a whole answer."""
     return await collect(service, request) if streaming else await service.complete(request)
+
+
+async def ending(
+    service: ManagedService, request: ChatRequest, *, streaming: bool
+) -> tuple[Finish, Usage]:
+    """How an answer ended and what it used: from its stream (which must keep the stream
+    invariant under the request's max_tokens) or from its result (which must carry usage)."""
+    if streaming:
+        return check_stream(
+            await collect(service, request), max_tokens=request.parameters["max_tokens"]
+        )
+    result = await service.complete(request)
+    assert result.usage is not None
+    return Finish(result.finish_reason, result.raw_finish_reason), result.usage
 
 
 def check_stream(

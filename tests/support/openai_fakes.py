@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from liminal import Capabilities, ModelInfo
+from liminal import ModelInfo
 from liminal.provider.registry import ModelRegistry
-from liminal.provider.service import Timeouts
 from liminal_openai.catalog import MODELS
 from liminal_openai.plugin import PROVIDER
 from liminal_openai.service import OpenAIService
-from support.fakeapi import FakeApi, registry_of, service_context
+from support.catalog import fake_model
+from support.fakeapi import FakeApi, registry_of
 from support.fakeapi import TrackedStream as TrackedStream  # re-exported for the tests
 
 BASE_URL = "https://api.openai.test/v1"
@@ -23,16 +23,7 @@ COMPAT_URL = "http://compat.test:8080/v1"
 UNIT_KEY = "sk-unit-test-key-0001"
 
 #: A user-declared model on its own OpenAI-compatible server, with its own key variable.
-COMPAT_MODEL = ModelInfo(
-    id="local-llm",
-    provider="openai",
-    display_name="local-llm",
-    context_window=4096,
-    max_output_tokens=1024,
-    capabilities=Capabilities(streaming=True),
-    base_url=COMPAT_URL,
-    key_env_var="COMPAT_KEY",
-)
+COMPAT_MODEL = fake_model("local-llm", "openai", base_url=COMPAT_URL, key_env_var="COMPAT_KEY")
 
 
 def model_registry(*extra: ModelInfo) -> ModelRegistry:
@@ -119,18 +110,12 @@ def error_body(message: str, *, kind: str, code: str | None = None) -> dict[str,
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 
-class MockApi(FakeApi):
+class MockApi(FakeApi[OpenAIService]):
     """A fake OpenAI API: a queue of responses (or a handler) and a log of requests."""
 
-    def service(
-        self,
-        *,
-        base_url: str | None = BASE_URL,
-        key: str | None = UNIT_KEY,
-        timeouts: Timeouts | None = None,
-        extra_models: tuple[ModelInfo, ...] = (COMPAT_MODEL,),
-    ) -> OpenAIService:
-        context = service_context(
-            PROVIDER, model_registry(*extra_models), base_url=base_url, key=key, timeouts=timeouts
-        )
-        return OpenAIService(context, http_client=self.http_client())
+    service_class = OpenAIService
+    provider = PROVIDER
+    catalog = MODELS
+    extra_models = (COMPAT_MODEL,)
+    base_url = BASE_URL
+    unit_key = UNIT_KEY

@@ -13,12 +13,16 @@ import codecs
 import os
 import selectors
 import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import IO
+from pathlib import Path
+from typing import IO, Any
 
 import pytest
+
+from support.clirunner import liminal_script
 
 #: Seconds a child gets to exit after SIGTERM before it is killed.
 GRACE = 2.0
@@ -94,3 +98,28 @@ def expect_output(process: subprocess.Popen[str], n: int, timeout: float) -> str
             return text
         problem = f"stdout closed after {len(text)} of {n} characters: {text!r}"
     pytest.fail(f"{problem}\nstderr:\n{stderr_after_kill(process)}")
+
+
+def run_plugin_tests(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A plugin project's own test suite (``tests/``), run with pytest in a child; it must
+    pass."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def spawn_liminal(
+    args: Sequence[str], env: Mapping[str, str], **popen: Any
+) -> subprocess.Popen[str]:
+    """``liminal ARGS`` as a child with text pipes for stdout and stderr; ``popen`` adds to or
+    overrides those (a stdin pipe, a terminal for stderr). Reap it with ``reaped``."""
+    options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    options.update(popen)
+    return subprocess.Popen([liminal_script(), *args], env=env, **options)

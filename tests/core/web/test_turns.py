@@ -16,7 +16,6 @@ from liminal.config import Config
 from liminal.conversation import Conversation
 from liminal.errors import ErrorCode, LiminalError
 from liminal.factory import LlmServiceFactory
-from liminal.plugins import Plugins
 from liminal.provider.service import ServiceContext
 from liminal.retry import RetryPolicy
 from liminal.store import ConversationStore
@@ -24,18 +23,16 @@ from liminal.types import (
     ChatRequest,
     Finish,
     FinishReason,
-    ModelInfo,
-    ProviderInfo,
     StreamEvent,
     TextDelta,
     Usage,
 )
 from liminal.web.turns import Turns, report_progress, report_retry
-from support.catalog import CatalogPlugin
+from support.catalog import catalog_plugins, fake_model, fake_provider
 
 MODULE = "liminal_web_turns_test_service"
-PROVIDER = ProviderInfo("script", "Script", f"{MODULE}:ScriptService", requires_key=False)
-MODELS = [ModelInfo(name, "script", name, 10_000, 100) for name in ("main", "backup")]
+PROVIDER = fake_provider("script", service=f"{MODULE}:ScriptService", requires_key=False)
+MODELS = [fake_model(name, "script", context_window=10_000) for name in ("main", "backup")]
 Reply = Callable[[ChatRequest, int], list[StreamEvent] | LiminalError]
 
 
@@ -84,10 +81,8 @@ def store() -> Iterator[ConversationStore]:
 
 
 def make_factory(**config: Any) -> LlmServiceFactory:
-    plugins = Plugins(load_entry_points=False, warn=[].append)
-    plugins.pm.register(CatalogPlugin(PROVIDER, MODELS), name="script")
     return LlmServiceFactory(
-        plugins=plugins,
+        plugins=catalog_plugins(PROVIDER, MODELS),
         policy=RetryPolicy(max_attempts=3, base=0.001, cap=0.001),
         config=Config(**config),
         on_retry=report_retry,

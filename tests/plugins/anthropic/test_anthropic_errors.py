@@ -11,14 +11,13 @@ import anthropic
 import httpx2
 import pytest
 
-from liminal import ChatRequest, ErrorCode, LiminalError, Message, Role
+from liminal import ChatRequest, ErrorCode, Message, Role
 from liminal.factory import LlmServiceFactory
 from liminal.plugins import Plugins
 from liminal_anthropic.errors import map_anthropic_error
 from liminal_anthropic.plugin import liminal_map_error
 from support.anthropic_fakes import MODEL, MockApi, message_start, sse
-
-URL = "https://api.anthropic.test/v1/messages"
+from support.mappings import ANTHROPIC
 
 CREDIT_TOO_LOW = (
     "Your credit balance is too low to access the Anthropic API. "
@@ -26,16 +25,9 @@ CREDIT_TOO_LOW = (
 )
 
 
-def http_request() -> httpx2.Request:
-    return httpx2.Request("POST", URL)
-
-
-def response(
-    status: int, body: Any = None, headers: dict[str, str] | None = None
-) -> httpx2.Response:
-    if body is None:
-        return httpx2.Response(status, headers=headers, request=http_request())
-    return httpx2.Response(status, json=body, headers=headers, request=http_request())
+http_request = ANTHROPIC.request
+response = ANTHROPIC.response
+mapped = ANTHROPIC.mapped
 
 
 def err(message: str, kind: str, error_code: str | None = None) -> dict[str, Any]:
@@ -70,14 +62,6 @@ async def stream_error(api: MockApi, event: dict[str, Any] | str) -> anthropic.A
         async for _ in api.service().stream(ChatRequest(MODEL, (Message(Role.USER, "Hi"),))):
             pass
     return caught.value
-
-
-def mapped(error: BaseException) -> LiminalError:
-    result = map_anthropic_error("anthropic", error)
-    assert result is not None
-    assert result.__cause__ is error
-    assert result.provider == "anthropic"
-    return result
 
 
 # -- HTTP status errors ----------------------------------------------------------------------

@@ -10,25 +10,16 @@ import httpx2
 import openai
 import pytest
 
-from liminal import ErrorCode, LiminalError
+from liminal import ErrorCode
 from liminal.factory import LlmServiceFactory
 from liminal.plugins import Plugins
 from liminal_openai.errors import map_openai_error
 from liminal_openai.plugin import liminal_map_error
+from support.mappings import OPENAI
 
-URL = "https://api.openai.test/v1/chat/completions"
-
-
-def http_request() -> httpx2.Request:
-    return httpx2.Request("POST", URL)
-
-
-def response(
-    status: int, body: Any = None, headers: dict[str, str] | None = None
-) -> httpx2.Response:
-    if body is None:
-        return httpx2.Response(status, headers=headers, request=http_request())
-    return httpx2.Response(status, json=body, headers=headers, request=http_request())
+http_request = OPENAI.request
+response = OPENAI.response
+mapped = OPENAI.mapped
 
 
 def status_error(
@@ -45,14 +36,6 @@ def status_error(
 
 def err(message: str, kind: str, code: str | None = None) -> dict[str, Any]:
     return {"message": message, "type": kind, "param": None, "code": code}
-
-
-def mapped(error: BaseException) -> LiminalError:
-    result = map_openai_error("openai", error)
-    assert result is not None
-    assert result.__cause__ is error
-    assert result.provider == "openai"
-    return result
 
 
 # -- HTTP status errors, one per SDK class ---------------------------------------------------

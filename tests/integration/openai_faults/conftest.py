@@ -1,3 +1,0 @@
-"""The fixtures of the OpenAI fault tests (defined in ``helpers`` beside their helpers)."""
-
-from .helpers import fault_env, http, openai  # noqa: F401
