@@ -348,6 +348,22 @@ def test_transport_error_matches_base_class_names() -> None:
     assert "dns failure" in error.message
 
 
+@pytest.mark.parametrize(
+    ("exc", "wording"),
+    [
+        (ConnectionRefusedError(111, "Connection refused"), "p: could not connect: "),
+        (_exc("ConnectError"), "p: could not connect: ConnectError happened"),
+        (_exc("RemoteProtocolError"), "p: lost the connection: RemoteProtocolError happened"),
+        (ConnectionResetError(104, "Connection reset by peer"), "p: lost the connection: "),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, BaseException) else "",
+)
+def test_transport_error_says_whether_it_connected(exc: BaseException, wording: str) -> None:
+    error = transport_error(exc, provider="p")
+    assert error is not None
+    assert error.message.startswith(wording)
+
+
 @pytest.mark.parametrize("exc", [ValueError("x"), KeyError("k"), RuntimeError("r")])
 def test_transport_error_ignores_other_exceptions(exc: BaseException) -> None:
     assert transport_error(exc, provider="p") is None

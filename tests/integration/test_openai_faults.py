@@ -113,16 +113,6 @@ async def test_repeated_disconnects_end_as_network(openai: ManagedService, fault
     assert faults.requests(OPENAI.chat_path) == MAX_ATTEMPTS
 
 
-async def test_disconnect_mid_stream_says_the_connection_was_lost(
-    openai: ManagedService, faults: Faults
-) -> None:
-    # The rest of this case, for every provider: test_provider_faults.py.
-    faults.disconnect_mid_stream(after_chunks=OPENAI.events_with_text)
-    error = await stream_error(openai)
-    assert error.code is ErrorCode.STREAM_INTERRUPTED
-    assert "lost the connection" in error.message
-
-
 @pytest.mark.parametrize("after_chunks", [OPENAI.events_before_text, OPENAI.events_with_text])
 async def test_stream_truncated_without_finish_is_interrupted(
     openai: ManagedService, faults: Faults, after_chunks: int

@@ -244,6 +244,7 @@ async def test_disconnect_mid_stream_is_interrupted_with_partial_text(rig: Rig) 
     error = await rig.stream_error(rig.service(), received)
     assert error.code is ErrorCode.STREAM_INTERRUPTED
     assert error.exit_code == 5
+    assert "lost the connection" in error.message
     assert error.partial_text
     assert error.partial_text == text_of(received)
     assert not any(isinstance(e, Finish) for e in received)

@@ -183,9 +183,11 @@ def transport_error(exc: BaseException, *, provider: str) -> LiminalError | None
     )
     if isinstance(exc, ConnectionError) or names & set(network_names):
         detail = str(exc).splitlines()[0] if str(exc) else name
-        return LiminalError(
-            ErrorCode.NETWORK, f"{provider}: connection failed: {detail}", provider=provider
-        )
+        # Worded as error_from_sdk words the SDKs' own connection errors, so a dropped stream
+        # reads the same whether the SDK or Liminal's stream parser was reading it.
+        refused = isinstance(exc, ConnectionRefusedError) or "ConnectError" in names
+        what = "could not connect" if refused else "lost the connection"
+        return LiminalError(ErrorCode.NETWORK, f"{provider}: {what}: {detail}", provider=provider)
     return None
 
 
