@@ -41,11 +41,33 @@ OLD_PATHS = {
 @pytest.mark.parametrize(
     ("module", "name"), [(m, n) for m, names in OLD_PATHS.items() for n in names]
 )
-def test_an_old_path_warns_and_gives_the_same_object(module: str, name: str) -> None:
+def test_an_old_path_warns_and_gives_the_same_object(
+    module: str, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     old = importlib.import_module(module)
+    monkeypatch.delitem(vars(old), name, raising=False)  # kept from an earlier access
     with pytest.warns(DeprecationWarning, match=rf"{module}\.{name} is deprecated: .*provider"):
         value = getattr(old, name)
     assert value is getattr(liminal.provider, name)
+
+
+def test_the_warning_comes_once_then_the_value_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    import liminal.mapping
+
+    monkeypatch.delitem(vars(liminal.mapping), "error_from_http", raising=False)
+    with pytest.warns(DeprecationWarning, match=r"liminal\.mapping\.error_from_http"):
+        first = liminal.mapping.error_from_http
+    assert liminal.mapping.error_from_http is first  # kept: no second warning (errors here)
+
+
+def test_a_name_that_is_internal_now_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import liminal.files
+
+    monkeypatch.delitem(vars(liminal.files), "locked", raising=False)
+    with pytest.warns(
+        DeprecationWarning, match=r"liminal\.files\.locked is deprecated: it is internal"
+    ):
+        liminal.files.locked  # noqa: B018
 
 
 def test_an_unknown_old_name_is_an_attribute_error() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from liminal._deprecated import moved
 
 __getattr__ = moved(
-    __name__,
+    globals(),
     {
         "ClientPool": "liminal.provider",
         "LlmService": "liminal.provider",

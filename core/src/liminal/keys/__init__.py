@@ -11,7 +11,7 @@ from __future__ import annotations
 from liminal._deprecated import moved
 
 __getattr__ = moved(
-    __name__,
+    globals(),
     {
         "ApiKeyManager": "liminal.keys.pool",
         "KeyEntry": "liminal.keys.pool",
@@ -19,7 +19,7 @@ __getattr__ = moved(
         "KeySource": "liminal.keys.pool",
         "key_scope": "liminal.keys.pool",
         "RedactingFilter": "liminal.keys.secret",
-        "Secret": "liminal.keys.secret",
+        "Secret": "liminal",
         "redact": "liminal.keys.secret",
     },
 )
