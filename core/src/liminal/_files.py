@@ -12,9 +12,51 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 if TYPE_CHECKING:
     from liminal.errors import LiminalError
 
-__all__ = ["BadSetting", "UserFile", "locked", "write_atomically"]
+__all__ = ["BadSetting", "LookedAt", "UserFile", "locked", "write_atomically"]
 
 T = TypeVar("T")
+
+
+class LookedAt(Generic[T]):
+    """What files held when last looked at, by path: trusted for ``max_age`` seconds after a
+    look, then looked at again (one ``stat``) and parsed again only when the file changed
+    (its mtime, size or inode: an atomic write makes a new inode)."""
+
+    def __init__(self) -> None:
+        #: path -> (when it was looked at, its stamp (None: missing), what it held)
+        self._seen: dict[Path, tuple[float, tuple[int, int, int] | None, T]] = {}
+
+    def read(
+        self,
+        path: Path,
+        *,
+        now: float,
+        max_age: float,
+        missing: Callable[[], T],
+        parse: Callable[[], T],
+        check: Callable[[os.stat_result], None] = lambda st: None,
+    ) -> T:
+        """``missing()`` when there is no file, else ``parse()``'s result, kept until the file
+        changes. ``check`` sees every ``stat`` (e.g. permissions, which a chmod changes without
+        changing the stamp); errors of ``stat`` other than a missing file propagate."""
+        seen = self._seen.get(path)
+        if seen and max_age and 0 <= now - seen[0] < max_age:
+            return seen[2]
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            value = missing()
+            self._seen[path] = (now, None, value)
+            return value
+        check(st)
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        value = seen[2] if seen and seen[1] == stamp else parse()
+        self._seen[path] = (now, stamp, value)
+        return value
+
+    def forget(self, path: Path) -> None:
+        """The next read looks at the file, whatever ``max_age`` says (after writing it)."""
+        self._seen.pop(path, None)
 
 
 class BadSetting(ValueError):

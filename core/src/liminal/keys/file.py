@@ -17,6 +17,7 @@ from typing import ClassVar
 
 import attrs
 
+from liminal._files import LookedAt
 from liminal.errors import ErrorCode, LiminalError
 from liminal.keys.secret import Secret
 
@@ -69,8 +70,7 @@ class KeyFile:
     (``stat``); 0 looks every time. ``clock`` measures it.
     """
 
-    #: path -> (when it was looked at, its stamp (None: missing), its data)
-    _cache: ClassVar[dict[Path, tuple[float, tuple[int, int, int] | None, KeyFileData]]] = {}
+    _looked_at: ClassVar[LookedAt[KeyFileData]] = LookedAt()
 
     def __init__(
         self, path: Path, *, max_age: float = 0.0, clock: Callable[[], float] = time.monotonic
@@ -86,15 +86,16 @@ class KeyFile:
         return cls(config_dir() / FILE_NAME)
 
     def read(self) -> KeyFileData:
-        now = self._clock()
-        cached = self._cache.get(self.path)
-        if cached and self.max_age and 0 <= now - cached[0] < self.max_age:
-            return cached[2]
-        try:
-            st = self.path.stat()
-        except FileNotFoundError:
-            self._cache[self.path] = (now, None, KeyFileData())
-            return KeyFileData()
+        return self._looked_at.read(
+            self.path,
+            now=self._clock(),
+            max_age=self.max_age,
+            missing=KeyFileData,
+            parse=self._parse,
+            check=self._check_file,
+        )
+
+    def _check_file(self, st: os.stat_result) -> None:
         if not stat.S_ISREG(st.st_mode):
             raise _error(self.path, "is not a regular file", "move it aside; it was left untouched")
         if os.name == "posix" and st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
@@ -103,10 +104,8 @@ class KeyFile:
                 f"permissions {stat.S_IMODE(st.st_mode):o} are too open (it holds API keys)",
                 f"run `chmod 600 {self.path}`",
             )
-        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)  # an atomic write makes a new inode
-        if cached and cached[1] == stamp:
-            self._cache[self.path] = (now, stamp, cached[2])
-            return cached[2]
+
+    def _parse(self) -> KeyFileData:
         from liminal._serialize import structure
 
         try:
@@ -118,7 +117,6 @@ class KeyFile:
                 "fix or move the file aside; it was left untouched",
             ) from exc
         _check_values(self.path, data)
-        self._cache[self.path] = (now, stamp, data)
         return data
 
     def write(self, data: KeyFileData) -> None:
@@ -130,7 +128,7 @@ class KeyFile:
         target = self.path.resolve() if self.path.is_symlink() else self.path
         own_dir = target == self.path
         write_atomically(target, to_json(data) + "\n", mode=0o600, own_dir=own_dir)
-        self._cache.pop(self.path, None)
+        self._looked_at.forget(self.path)
 
     def pool(self, provider: str) -> list[tuple[str, Secret]]:
         """The provider's stored keys, the active one first."""
@@ -151,7 +149,7 @@ class KeyFile:
         from liminal._files import locked
 
         with locked(self.path.with_name(f".{self.path.name}.lock")):
-            self._cache.pop(self.path, None)
+            self._looked_at.forget(self.path)
             data = self.read()  # raises on a bad file, before anything is written
             changed = change(data)
             if changed != data:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
+from liminal._files import LookedAt
 from liminal.errors import LiminalError
 from liminal.keys.secret import Secret
 
@@ -121,11 +122,8 @@ class KeyState:
     (``stat``); 0 looks every time. ``clock`` measures it.
     """
 
-    #: path -> (when it was looked at, its stamp (None: missing), its data); data None: the
-    #: file exists but cannot be used.
-    _cache: ClassVar[
-        dict[Path, tuple[float, tuple[int, int, int] | None, KeyStateData | None]]
-    ] = {}
+    #: What the file held; None: it exists but cannot be used.
+    _looked_at: ClassVar[LookedAt[KeyStateData | None]] = LookedAt()
 
     def __init__(
         self, path: Path, *, max_age: float = 0.0, clock: Callable[[], float] = time.monotonic
@@ -148,31 +146,25 @@ class KeyState:
 
     def _load(self) -> KeyStateData | None:
         """The file's data; empty when missing; None when it cannot be read or parsed."""
-        now = self._clock()
-        cached = self._cache.get(self.path)
-        if cached and self.max_age and 0 <= now - cached[0] < self.max_age:
-            return cached[2]
         try:
-            st = self.path.stat()
-        except FileNotFoundError:
-            self._cache[self.path] = (now, None, KeyStateData())
-            return KeyStateData()
+            return self._looked_at.read(
+                self.path,
+                now=self._clock(),
+                max_age=self.max_age,
+                missing=KeyStateData,
+                parse=self._parse,
+            )
         except OSError:
             return None
-        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-        if cached and cached[1] == stamp:
-            self._cache[self.path] = (now, stamp, cached[2])
-            return cached[2]
+
+    def _parse(self) -> KeyStateData | None:
         from liminal._serialize import structure
 
-        data: KeyStateData | None
         try:
-            data = structure(json.loads(self.path.read_text(encoding="utf-8")), KeyStateData)
+            return structure(json.loads(self.path.read_text(encoding="utf-8")), KeyStateData)
         except Exception:  # any unusable content means "ignore the file"
             log.warning("%s is not a valid key state file; ignoring it", self.path)
-            data = None
-        self._cache[self.path] = (now, stamp, data)
-        return data
+            return None
 
     @property
     def problem(self) -> str | None:
@@ -279,7 +271,7 @@ class KeyState:
 
         try:
             with locked(self.lock_path):
-                self._cache.pop(self.path, None)
+                self._looked_at.forget(self.path)
                 loaded = self._load()
                 if loaded is None:
                     log.warning("not saving key health: %s cannot be read", self.path)
@@ -292,7 +284,7 @@ class KeyState:
                 )
                 if changed != loaded:
                     write_atomically(self.path, to_json(changed) + "\n", mode=0o600)
-                    self._cache.pop(self.path, None)  # read it back, whatever max_age says
+                    self._looked_at.forget(self.path)  # read it back, whatever max_age says
         except OSError as exc:
             log.warning("cannot save key health to %s: %s", self.path, exc.strerror or exc)
         except LiminalError as exc:  # its directory cannot be made or written
