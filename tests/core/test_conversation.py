@@ -12,6 +12,7 @@ from typing import ClassVar
 import pytest
 
 from liminal import conversation as conversation_module
+from liminal.context import calibration
 from liminal.conversation import (
     Conversation,
     Refitted,
@@ -286,7 +287,7 @@ def test_the_estimate_is_calibrated_by_the_providers_counts(
     conversation = Conversation(factory, SMALL, store=store)
     ScriptService.reply = lambda request: answer("x", usage=Usage(400, 1))  # 4x our estimate
     run(conversation, "a" * 60)
-    assert conversation_module._calibration(conversation.messages()) == pytest.approx(4.0, rel=0.3)
+    assert calibration(conversation.messages()) == pytest.approx(4.0, rel=0.3)
 
 
 def test_open_resumes_the_conversations_model_unless_told(

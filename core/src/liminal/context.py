@@ -5,20 +5,43 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
 from liminal.types import Message, ModelInfo, Role
 
-__all__ = ["CONTEXT_MARGIN", "FittedHistory", "estimate_tokens", "fit_history", "overflow_numbers"]
+if TYPE_CHECKING:
+    from liminal.store import StoredMessage
+
+__all__ = [
+    "CALIBRATION",
+    "CONTEXT_MARGIN",
+    "FittedHistory",
+    "calibration",
+    "estimate_tokens",
+    "fit_history",
+    "overflow_numbers",
+]
 
 #: Tokens kept free beside the answer for formatting overhead the estimate misses.
 CONTEXT_MARGIN = 64
+#: Bounds of the factor that corrects our token estimate from the provider's own counts.
+CALIBRATION = (0.5, 4.0)
 
 
 def estimate_tokens(messages: Sequence[Message]) -> int:
     """A conservative token count: about one token per three characters, plus framing."""
     return sum(math.ceil(len(m.content) / 3) + 4 for m in messages) + 2
+
+
+def calibration(stored: Sequence[StoredMessage]) -> float:
+    """How far off our estimate was, going by the latest answer the provider counted."""
+    for message in reversed(stored):
+        if message.usage and message.prompt_estimate and message.usage.input:
+            low, high = CALIBRATION
+            return min(max(message.usage.input / message.prompt_estimate, low), high)
+    return 1.0
 
 
 @attrs.frozen

@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from liminal.context import estimate_tokens, fit_history, overflow_numbers
+from liminal.context import CALIBRATION, calibration, estimate_tokens, fit_history, overflow_numbers
 from liminal.errors import ErrorCode, LiminalError
 from liminal.factory import LlmServiceFactory
 from liminal.fallback import FallbackChain
@@ -58,8 +58,6 @@ log = logging.getLogger("liminal.conversation")
 FLUSH_SECONDS = 0.25
 #: Failures that happen before anything is sent: the turn is not stored at all.
 REFUSED = frozenset({ErrorCode.INVALID_REQUEST, ErrorCode.MODEL_NOT_FOUND, ErrorCode.NO_KEY})
-#: Bounds of the factor that corrects our token estimate from the provider's own counts.
-CALIBRATION = (0.5, 4.0)
 #: Finish reasons that mean the answer was cut short.
 _CUT = (FinishReason.LENGTH, FinishReason.CONTEXT_WINDOW)
 
@@ -185,7 +183,7 @@ class Conversation:
             self.store.set_model(self._cid, model.id)
         stored = self.messages()
         history = sendable(stored)
-        count = self._counter(_calibration(stored))
+        count = self._counter(calibration(stored))
         fitted = fit_history(history, model, system=self._system, count=count)
         notice = Switched(model.id, len(history), fitted.dropped)
         log.info(notice.describe())
@@ -289,7 +287,7 @@ class Conversation:
     ) -> _Turn:
         merged = {**self.parameters, **(parameters or {})}
         stored = self.messages()  # read once: the history, and how far off our counts were
-        turn = _Turn(self, text, merged, timeout, _calibration(stored))
+        turn = _Turn(self, text, merged, timeout, calibration(stored))
         turn.history = sendable(stored)
         await self._count_exactly(turn)
         self._fit(turn)
@@ -489,15 +487,6 @@ class _Turn:
         store.update_answer(self._answer_id, self.answer_text, status, model=model)
         if not self.pieces:  # no answer came: the user turn is kept and shown, never resent
             store.set_status(self._user_id, "failed")
-
-
-def _calibration(stored: Sequence[StoredMessage]) -> float:
-    """How far off our estimate was, going by the latest answer the provider counted."""
-    for message in reversed(stored):
-        if message.usage and message.prompt_estimate and message.usage.input:
-            low, high = CALIBRATION
-            return min(max(message.usage.input / message.prompt_estimate, low), high)
-    return 1.0
 
 
 def _stored_model(
