@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from env import PLUGINS
-from sections import UI_TTFT_ADDED_MS, engine_section, table, ui_section
+from sections import (
+    UI_TTFT_ADDED_MS,
+    engine_section,
+    ok,
+    peer_rows,
+    peers_section,
+    table,
+    ui_section,
+)
 
 __all__ = ["Results", "document", "summary"]
 
@@ -36,10 +44,6 @@ class Results:
     notes: list[str] = field(default_factory=list)
 
 
-def _ok(met: bool) -> str:
-    return "✅ met" if met else "❌ missed"
-
-
 def _noisy(point: float, interval: tuple[float, float], bound: float, within, excess) -> str:
     """A verdict on an end-to-end point estimate with its 95 % interval; when the interval
     straddles the limit, the noise-free client-CPU ``bound`` decides."""
@@ -56,13 +60,13 @@ def _cpu_verdict(m) -> str:
     """Met, missed, or out of reach: the transport alone (httpx2 reading the body, which
     every client of the SDK's stack pays) already spends the budget's share."""
     if m.cpu_per_chunk_ratio <= CPU_PER_CHUNK_RATIO:
-        return _ok(True)
+        return ok(True)
     if m.floor_ratio > CPU_PER_CHUNK_RATIO * 0.8:
         return (
             f"❌ missed; out of reach on this HTTP stack (the transport alone is "
             f"{m.floor_ratio / CPU_PER_CHUNK_RATIO:.0%} of the budget)"
         )
-    return _ok(False)
+    return ok(False)
 
 
 def _client_cost(r: Results):
@@ -76,7 +80,7 @@ def _budget_rows(r: Results) -> list[list[str]]:
     s = r.startup
     if s is not None:
         over = (s.ratio / STARTUP_RATIO - 1) * 100
-        verdict = _ok(s.ratio <= STARTUP_RATIO)
+        verdict = ok(s.ratio <= STARTUP_RATIO)
         if s.ratio > STARTUP_RATIO:
             verdict += f" by {s.ratio - STARTUP_RATIO:.2f}× ({over:.0f} % over)"
         rows.append(
@@ -92,7 +96,7 @@ def _budget_rows(r: Results) -> list[list[str]]:
                 "`liminal models list` imports no provider SDK",
                 "none of openai, anthropic, httpx2",
                 ", ".join(s.forbidden_imported) or "none",
-                _ok(not s.forbidden_imported),
+                ok(not s.forbidden_imported),
             ]
         )
     if r.llama is not None:
@@ -150,11 +154,11 @@ def _budget_rows(r: Results) -> list[list[str]]:
                 f"≤ {FIRST_CPU_RATIO:g}×",
                 f"{m.first_cpu_ratio:.2f}× ({m.median('liminal', 'ttft_cpu_ms'):.3f} "
                 f"vs {m.median('raw', 'ttft_cpu_ms'):.3f} ms)",
-                _ok(m.first_cpu_ratio <= FIRST_CPU_RATIO),
+                ok(m.first_cpu_ratio <= FIRST_CPU_RATIO),
             ]
         )
     if r.peers is not None:
-        rows += _peer_rows(r.peers)
+        rows += peer_rows(r.peers)
     u = r.ui
     if u is not None:
         low, high = u.interval()
@@ -163,9 +167,9 @@ def _budget_rows(r: Results) -> list[list[str]]:
                 "time to first token added by `liminal ui` (browser vs the CLI's turn)",
                 f"≤ {UI_TTFT_ADDED_MS:g} ms",
                 f"{u.added_ms:+.1f} ms (95 %: {low:+.1f} … {high:+.1f} ms)",
-                _ok(high <= UI_TTFT_ADDED_MS)
+                ok(high <= UI_TTFT_ADDED_MS)
                 if high <= UI_TTFT_ADDED_MS or low > UI_TTFT_ADDED_MS
-                else _ok(u.added_ms <= UI_TTFT_ADDED_MS) + " (the interval straddles it)",
+                else ok(u.added_ms <= UI_TTFT_ADDED_MS) + " (the interval straddles it)",
             ]
         )
     return rows
@@ -375,125 +379,6 @@ def _streaming(r: Results) -> str:
     return "\n\n".join(parts)
 
 
-def _peers(q) -> list[str]:
-    from peers import LABELS, LLM_MODELS, PROVIDERS
-
-    parts = [
-        "## 3. Peers and concurrency",
-        "`benchmarks/peers.py`: the provider's raw SDK, Liminal, LiteLLM "
-        '(`litellm.acompletion(model="openai/gpt-4o-mini"` or `"anthropic/claude-haiku-4-5", '
-        "api_base=…, stream=True)`) and `llm` (`llm.get_async_model(…)`, with `llm-anthropic` "
-        "for Anthropic, the SDK under it pointed at the mock by `OPENAI_BASE_URL` or "
-        "`ANTHROPIC_BASE_URL`), each in its own process and venv, against the same "
-        f"`sse_server.py`. CPU: {q.rounds} rounds, the order of the peers rotating, of "
-        f"{q.streams} streams of {q.tokens} chunks each after 3 warm-up streams; client CPU "
-        "(the thread's) per chunk and before the first chunk, medians over all streams. "
-        f"Concurrency: {', '.join(map(str, q.levels))} streams of {q.load_tokens} chunks at once "
-        "in one process, each waiting after its first chunk until all have one; RSS per "
-        "stream is the peak (`VmHWM`, reset after a warm-up stream) less the RSS before, "
-        "over N. The most concurrent level (the budget's) runs the raw SDK and Liminal only: "
-        "LiteLLM and `llm` would take a minute each there. Liminal's streams are checked "
-        "to end with one `Usage` and one `Finish` each.",
-    ]
-    for provider in PROVIDERS:
-        peers = [peer for (prov, peer) in q.samples if prov == provider]
-        if not peers:
-            continue
-        header = [
-            "client",
-            "version",
-            "CPU per chunk (µs)",
-            "vs raw SDK",
-            "CPU before the first token (ms)",
-            "vs raw SDK",
-        ]
-        header += [f"{n} streams: complete, KiB/stream" for n in q.levels]
-        rows = []
-        for peer in peers:
-            row = [
-                LABELS[peer],
-                q.versions.get(f"{provider}/{peer}", "?"),
-                f"{q.median(provider, peer, 1):.1f}",
-                f"{q.ratio(provider, peer, 1):.2f}×",
-                f"{q.median(provider, peer, 0):.3f}",
-                f"{q.ratio(provider, peer, 0):.2f}×",
-            ]
-            for n in q.levels:
-                load = q.loads.get((provider, peer, n))
-                if load is None:
-                    row.append("—")
-                elif isinstance(load, str):
-                    row.append(f"failed: {load}")
-                else:
-                    row.append(f"{load.completed}/{n}, {load.kib_per_stream:.1f}")
-            rows.append(row)
-        parts += [f"### {provider}", table(header, rows)]
-    oneshot = [
-        [
-            provider,
-            f"`liminal prompt -o max_tokens 50 -m {PROVIDERS[provider][1]} hi`",
-            f"{statistics.median(q.oneshot[provider, 'liminal']):.0f}",
-            f"`llm -o max_tokens 50 -m {LLM_MODELS[provider]} hi`",
-            f"{statistics.median(q.oneshot[provider, 'llm']):.0f}",
-        ]
-        for provider in PROVIDERS
-        if (provider, "liminal") in q.oneshot
-    ]
-    if oneshot:
-        parts += [
-            "The one-shot command against the same mock (a 50-chunk answer): wall time of "
-            f"the whole process, median of {q.oneshot_runs} interleaved runs after one warm-up "
-            "each, output to `/dev/null`, a fresh `LIMINAL_HOME` and `LLM_USER_PATH` (`llm` "
-            "logs each prompt to its SQLite database, as it does by default).",
-            table(["provider", "Liminal", "median (ms)", "llm", "median (ms)"], oneshot),
-        ]
-    return parts
-
-
-def _peer_rows(q) -> list[list[str]]:
-    """Budget rows: ahead of LiteLLM and ``llm``; at the most concurrent level, Liminal's RSS
-    per stream vs the raw SDK's."""
-    from peers import LABELS, PROVIDERS
-
-    rows = []
-    for provider in PROVIDERS:
-        others = [p for p in ("litellm", "llm") if (provider, p) in q.samples]
-        if (provider, "liminal") not in q.samples or not others:
-            continue
-        for index, what in ((1, "CPU per chunk"), (0, "CPU before the first token")):
-            mine = q.median(provider, "liminal", index)
-            best = min(others, key=lambda p: q.median(provider, p, index))
-            theirs = q.median(provider, best, index)
-            unit = "µs" if index else "ms"
-            rows.append(
-                [
-                    f"client {what} vs LiteLLM and `llm` ({provider}, mock)",
-                    "below both",
-                    f"{mine:.{1 if index else 3}f} {unit} vs {theirs:.{1 if index else 3}f} {unit} "
-                    f"({LABELS[best]}, the lower)",
-                    _ok(mine < theirs),
-                ]
-            )
-    top = max(q.levels)
-    for provider in PROVIDERS:
-        mine, raw = q.load(provider, "liminal", top), q.load(provider, "raw", top)
-        if mine is None or raw is None:
-            continue
-        ratio = q.rss_vs_raw(provider, top)
-        rows.append(
-            [
-                f"{top} concurrent streams in one process, RSS per stream vs raw SDK ({provider})",
-                "all complete, ≤ 1×",
-                f"{mine.completed}/{top}; {mine.kib_per_stream:.1f} vs {raw.kib_per_stream:.1f} "
-                f"KiB/stream ({ratio:.2f}×)"
-                if ratio is not None
-                else "raw SDK used no memory",
-                _ok(mine.completed == top and ratio is not None and ratio <= 1),
-            ]
-        )
-    return rows
-
-
 def document(r: Results) -> str:
     machine = table(["", ""], [[k, v] for k, v in r.machine.items()])
     parts = [
@@ -516,7 +401,7 @@ def document(r: Results) -> str:
     if any(x is not None for x in (r.llama, r.mock, r.anthropic, r.overhead)):
         parts.append(_streaming(r))
     if r.peers is not None:
-        parts.append("\n\n".join(_peers(r.peers)))
+        parts.append(peers_section(r.peers))
     if r.engine is not None:
         parts.append(engine_section(r.engine))
     if r.ui is not None:

@@ -1,15 +1,27 @@
-"""Sections of the Markdown report that stand on their own: the local engine and
-the web UI, and the table helper every section uses."""
+"""Sections of the Markdown report that stand on their own: peers and concurrency, the local
+engine and the web UI, and the helpers every section uses."""
 
 from __future__ import annotations
 
 import statistics
 from typing import Any
 
-__all__ = ["UI_TTFT_ADDED_MS", "engine_section", "table", "ui_section"]
+__all__ = [
+    "UI_TTFT_ADDED_MS",
+    "engine_section",
+    "ok",
+    "peer_rows",
+    "peers_section",
+    "table",
+    "ui_section",
+]
 
 #: What `liminal ui` may add to the time to first token, over the CLI's own turn.
 UI_TTFT_ADDED_MS = 50.0
+
+
+def ok(met: bool) -> str:
+    return "✅ met" if met else "❌ missed"
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -92,3 +104,122 @@ def ui_section(u) -> str:
             f"(95 % bootstrap {low:+.1f} … {high:+.1f} ms; budget ≤ {UI_TTFT_ADDED_MS:g} ms).",
         ]
     )
+
+
+def peers_section(q) -> str:
+    from peers import LABELS, LLM_MODELS, PROVIDERS
+
+    parts = [
+        "## 3. Peers and concurrency",
+        "`benchmarks/peers.py`: the provider's raw SDK, Liminal, LiteLLM "
+        '(`litellm.acompletion(model="openai/gpt-4o-mini"` or `"anthropic/claude-haiku-4-5", '
+        "api_base=…, stream=True)`) and `llm` (`llm.get_async_model(…)`, with `llm-anthropic` "
+        "for Anthropic, the SDK under it pointed at the mock by `OPENAI_BASE_URL` or "
+        "`ANTHROPIC_BASE_URL`), each in its own process and venv, against the same "
+        f"`sse_server.py`. CPU: {q.rounds} rounds, the order of the peers rotating, of "
+        f"{q.streams} streams of {q.tokens} chunks each after 3 warm-up streams; client CPU "
+        "(the thread's) per chunk and before the first chunk, medians over all streams. "
+        f"Concurrency: {', '.join(map(str, q.levels))} streams of {q.load_tokens} chunks at once "
+        "in one process, each waiting after its first chunk until all have one; RSS per "
+        "stream is the peak (`VmHWM`, reset after a warm-up stream) less the RSS before, "
+        "over N. The most concurrent level (the budget's) runs the raw SDK and Liminal only: "
+        "LiteLLM and `llm` would take a minute each there. Liminal's streams are checked "
+        "to end with one `Usage` and one `Finish` each.",
+    ]
+    for provider in PROVIDERS:
+        peers = [peer for (prov, peer) in q.samples if prov == provider]
+        if not peers:
+            continue
+        header = [
+            "client",
+            "version",
+            "CPU per chunk (µs)",
+            "vs raw SDK",
+            "CPU before the first token (ms)",
+            "vs raw SDK",
+        ]
+        header += [f"{n} streams: complete, KiB/stream" for n in q.levels]
+        rows = []
+        for peer in peers:
+            row = [
+                LABELS[peer],
+                q.versions.get(f"{provider}/{peer}", "?"),
+                f"{q.median(provider, peer, 1):.1f}",
+                f"{q.ratio(provider, peer, 1):.2f}×",
+                f"{q.median(provider, peer, 0):.3f}",
+                f"{q.ratio(provider, peer, 0):.2f}×",
+            ]
+            for n in q.levels:
+                load = q.loads.get((provider, peer, n))
+                if load is None:
+                    row.append("—")
+                elif isinstance(load, str):
+                    row.append(f"failed: {load}")
+                else:
+                    row.append(f"{load.completed}/{n}, {load.kib_per_stream:.1f}")
+            rows.append(row)
+        parts += [f"### {provider}", table(header, rows)]
+    oneshot = [
+        [
+            provider,
+            f"`liminal prompt -o max_tokens 50 -m {PROVIDERS[provider][1]} hi`",
+            f"{statistics.median(q.oneshot[provider, 'liminal']):.0f}",
+            f"`llm -o max_tokens 50 -m {LLM_MODELS[provider]} hi`",
+            f"{statistics.median(q.oneshot[provider, 'llm']):.0f}",
+        ]
+        for provider in PROVIDERS
+        if (provider, "liminal") in q.oneshot
+    ]
+    if oneshot:
+        parts += [
+            "The one-shot command against the same mock (a 50-chunk answer): wall time of "
+            f"the whole process, median of {q.oneshot_runs} interleaved runs after one warm-up "
+            "each, output to `/dev/null`, a fresh `LIMINAL_HOME` and `LLM_USER_PATH` (`llm` "
+            "logs each prompt to its SQLite database, as it does by default).",
+            table(["provider", "Liminal", "median (ms)", "llm", "median (ms)"], oneshot),
+        ]
+    return "\n\n".join(parts)
+
+
+def peer_rows(q) -> list[list[str]]:
+    """Budget rows: ahead of LiteLLM and ``llm``; at the most concurrent level, Liminal's RSS
+    per stream vs the raw SDK's."""
+    from peers import LABELS, PROVIDERS
+
+    rows = []
+    for provider in PROVIDERS:
+        others = [p for p in ("litellm", "llm") if (provider, p) in q.samples]
+        if (provider, "liminal") not in q.samples or not others:
+            continue
+        for index, what in ((1, "CPU per chunk"), (0, "CPU before the first token")):
+            mine = q.median(provider, "liminal", index)
+            best = min(others, key=lambda p: q.median(provider, p, index))
+            theirs = q.median(provider, best, index)
+            unit = "µs" if index else "ms"
+            rows.append(
+                [
+                    f"client {what} vs LiteLLM and `llm` ({provider}, mock)",
+                    "below both",
+                    f"{mine:.{1 if index else 3}f} {unit} vs {theirs:.{1 if index else 3}f} {unit} "
+                    f"({LABELS[best]}, the lower)",
+                    ok(mine < theirs),
+                ]
+            )
+    top = max(q.levels)
+    for provider in PROVIDERS:
+        mine, raw = q.load(provider, "liminal", top), q.load(provider, "raw", top)
+        if mine is None or raw is None:
+            continue
+        ratio = q.rss_vs_raw(provider, top)
+        rows.append(
+            [
+                f"{top} concurrent streams in one process, RSS per stream vs raw SDK ({provider})",
+                "all complete, ≤ 1×",
+                f"{mine.completed}/{top}; {mine.kib_per_stream:.1f} vs {raw.kib_per_stream:.1f} "
+                f"KiB/stream ({ratio:.2f}×)"
+                if ratio is not None
+                else "raw SDK used no memory",
+                ok(mine.completed == top and ratio is not None and ratio <= 1),
+            ]
+        )
+    return rows
