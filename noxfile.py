@@ -18,6 +18,8 @@ TEST_DEPS = (
     "coverage[toml]>=7.10",  # [run] patch = ["subprocess"]: CLI runs in subprocesses count
     "llmock>=0.2,<0.3",
     "httpx2>=2",
+    # Certificates for the lean transport's TLS tests (tests/core/test_http1.py).
+    "trustme>=1.1",
     # Builds the docs' tutorial plugin (tests/docs/test_writing_plugins_page.py, pip --target).
     "hatchling>=1.25",
     # tests/support/dists.py reads the fixture plugins' pyproject.toml (tomllib from 3.11 on).

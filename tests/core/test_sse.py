@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+from collections.abc import Callable
 
-from liminal.provider.sse import SseDecoder
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from liminal.provider.sse import SseDecoder, json_loads
 
 
 def decode(*chunks: bytes) -> list[tuple[str | None, str]]:
@@ -52,3 +57,36 @@ def test_an_unfinished_last_line_must_be_utf8_too() -> None:
     assert decoder.feed(b"data: \xff") == []
     with pytest.raises(UnicodeDecodeError):
         decoder.finish()
+
+
+# -- json_loads: json.loads, faster for one bare value ----------------------------------------
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _outcome(parse: Callable[[str], object], text: str) -> tuple[str, object]:
+    try:
+        return "value", parse(text)
+    except json.JSONDecodeError as exc:
+        return "error", (exc.msg, exc.pos)
+
+
+@given(
+    value=_json_values,
+    before=st.sampled_from(["", " ", "\n", "\t "]),
+    after=st.sampled_from(["", " ", "\r\n", "x", ",1", "}"]),
+)
+def test_json_loads_gives_what_json_loads_gives(value: object, before: str, after: str) -> None:
+    text = before + json.dumps(value) + after
+    assert _outcome(json_loads, text) == _outcome(json.loads, text)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "{", '{"a": }', "[1,]", "NaN", "-Infinity", "tru", '"\\x"', '{"a":1}{"b":2}']
+)
+def test_json_loads_fails_or_parses_as_json_loads_does(text: str) -> None:
+    assert _outcome(json_loads, text) == _outcome(json.loads, text)

@@ -39,7 +39,7 @@ class Watchdog:
     def waiting(self) -> None:
         """The stream is about to wait for the provider."""
         self.since = now = self._loop.time()
-        self._task = asyncio.current_task()
+        self._task = asyncio.current_task(self._loop)
         if self._handle is None:
             self._handle = self._loop.call_at(min(now + self.idle, self.total_at), self._check)
 

@@ -44,6 +44,10 @@ _EXPORTS = {
     "not_an_api_answer": "liminal.provider.streaming",
     "SseDecoder": "liminal.provider.sse",
     "body_chunks": "liminal.provider.sse",
+    "json_loads": "liminal.provider.sse",
+    # The lean HTTP/1.1 transport under an SDK's client
+    "Http1Transport": "liminal.provider.http1",
+    "http_client": "liminal.provider.http",
     # A plugin's own files
     "BadSetting": "liminal._files",
     "UserFile": "liminal._files",
@@ -59,6 +63,7 @@ _EXPORTS = {
 __all__ = [
     "BadSetting",
     "ClientPool",
+    "Http1Transport",
     "LlmService",
     "ModelFamily",
     "ModelRegistry",
@@ -82,6 +87,8 @@ __all__ = [
     "error_from_sdk",
     "from_json",
     "guard_malformed",
+    "http_client",
+    "json_loads",
     "malformed",
     "not_an_api_answer",
     "parse_retry_after",
@@ -101,6 +108,8 @@ if TYPE_CHECKING:
     from liminal._paths import config_dir, data_dir
     from liminal._serialize import from_json, structure, to_json, unstructure
     from liminal.provider.catalog import ModelFamily
+    from liminal.provider.http import http_client
+    from liminal.provider.http1 import Http1Transport
     from liminal.provider.mapping import (
         error_from_body,
         error_from_exception,
@@ -118,7 +127,7 @@ if TYPE_CHECKING:
         Timeouts,
         current_key,
     )
-    from liminal.provider.sse import SseDecoder, body_chunks
+    from liminal.provider.sse import SseDecoder, body_chunks, json_loads
     from liminal.provider.streaming import (
         check_event_stream,
         drain,

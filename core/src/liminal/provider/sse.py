@@ -11,10 +11,30 @@ event without one is dropped, as the standard says. Bytes that are not UTF-8 rai
 
 from __future__ import annotations
 
+import json
+import json.scanner
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
-__all__ = ["SseDecoder", "body_chunks"]
+__all__ = ["SseDecoder", "body_chunks", "json_loads"]
+
+# typeshed types make_scanner's argument as the scanner class itself; it takes the decoder.
+_scan = json.scanner.make_scanner(cast(Any, json.JSONDecoder()))
+
+
+def json_loads(data: str) -> Any:
+    """``json.loads(data)``, with the same result and the same errors, in about half the time
+    for the usual event's data (one JSON value, nothing around it): it skips the three
+    Python-level calls ``json.loads`` makes around the C scanner, which cost about 0.9 µs of
+    an event's 1.6 µs. Anything else (whitespace around the value, extra data, invalid JSON)
+    goes to ``json.loads`` itself."""
+    try:
+        value, end = _scan(data, 0)
+    except StopIteration:
+        return json.loads(data)  # raises its JSONDecodeError
+    if end != len(data):
+        return json.loads(data)
+    return value
 
 
 def body_chunks(response: Any) -> AsyncIterator[bytes]:
@@ -70,7 +90,13 @@ class SseDecoder:
             return self._up_to_undecodable(complete)
         events: list[tuple[str | None, str]] = []
         for line in lines:
-            self._line(line, events)
+            # The two lines of almost every event, inline: a call fewer per line.
+            if line[:6] == "data: ":
+                self._data.append(line[6:])
+            elif line[:7] == "event: ":
+                self._event = line[7:] or None
+            else:
+                self._line(line, events)
         return events
 
     def _up_to_undecodable(self, complete: bytes) -> list[tuple[str | None, str]]:

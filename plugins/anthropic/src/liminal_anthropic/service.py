@@ -25,6 +25,8 @@ from liminal.provider import (
     check_event_stream,
     drain,
     ended_early,
+    http_client,
+    json_loads,
     malformed,
     not_an_api_answer,
 )
@@ -99,12 +101,18 @@ class AnthropicService:
         import anthropic
         import httpx2
 
+        timeout = httpx2.Timeout(**self.context.timeouts.for_http())
         return anthropic.AsyncAnthropic(
             api_key="set-per-request",  # the real key is set by with_options per request
             base_url=base_url,
             max_retries=0,  # the core's retry layer is the only one
-            timeout=httpx2.Timeout(**self.context.timeouts.for_http()),
-            http_client=self._http_client,
+            timeout=timeout,
+            http_client=self._http_client
+            or http_client(
+                limits=anthropic.DEFAULT_CONNECTION_LIMITS,
+                timeout=timeout,
+                client_class=anthropic.DefaultAsyncHttpxClient,
+            ),
         )
 
     async def _keyed(self, model_id: str) -> anthropic.AsyncAnthropic:
@@ -121,7 +129,7 @@ class AnthropicService:
         model = self.context.model_info(request.model)
         client = await self._keyed(model.id)
         # The SDK builds and sends the request and raises its HTTP errors; the body is parsed
-        # here, one json.loads per event, without the SDK's pydantic events.
+        # here, one JSON parse per event, without the SDK's pydantic events.
         stream = await client.messages.create(**message_arguments(model, request), stream=True)
         response = stream.response
         provider = self.context.provider.id
@@ -146,7 +154,7 @@ class AnthropicService:
                             raise _error_event(client, data, response)
                         if not data:
                             continue
-                        event = json.loads(data)
+                        event = json_loads(data)
                         if not isinstance(event, dict):
                             raise malformed(provider, ValueError(data))
                         kind = event.get("type")

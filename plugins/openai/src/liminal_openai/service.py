@@ -27,6 +27,8 @@ from liminal.provider import (
     check_event_stream,
     drain,
     ended_early,
+    http_client,
+    json_loads,
     malformed,
     not_an_api_answer,
 )
@@ -83,12 +85,18 @@ class OpenAIService:
     def _build(self, base_url: str | None, api_key: Any) -> openai.AsyncOpenAI:
         import openai
 
+        timeout = self._timeout()
         return openai.AsyncOpenAI(
             api_key=api_key,  # a str, or the core's per-request key callable
             base_url=base_url,
             max_retries=0,  # the core's retry layer is the only one
-            timeout=self._timeout(),
-            http_client=self._http_client,
+            timeout=timeout,
+            http_client=self._http_client
+            or http_client(
+                limits=openai.DEFAULT_CONNECTION_LIMITS,
+                timeout=timeout,
+                client_class=openai.DefaultAsyncHttpxClient,
+            ),
         )
 
     def _whole_answer_timeout(self, request: ChatRequest) -> httpx2.Timeout:
@@ -107,7 +115,7 @@ class OpenAIService:
         model = self.context.model_info(request.model)
         arguments = chat_arguments(model, request)
         # The SDK builds and sends the request and raises its HTTP errors; the body is parsed
-        # here, one json.loads per event, without the SDK's pydantic chunks.
+        # here, one JSON parse per event, without the SDK's pydantic chunks.
         stream = await self._client_for(model.id).chat.completions.create(
             **arguments, stream=True, stream_options={"include_usage": True}
         )
@@ -130,7 +138,7 @@ class OpenAIService:
                         if data.startswith("[DONE]"):
                             done = True
                             break
-                        chunk = json.loads(data)
+                        chunk = json_loads(data)
                         if name is not None and name.startswith("thread."):
                             continue  # Assistants events: nothing of a chat answer
                         if not isinstance(chunk, dict):
