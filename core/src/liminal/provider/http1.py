@@ -4,7 +4,7 @@ The SDK still builds every request, sends it through its ``httpx2.AsyncClient`` 
 own HTTP errors; only the bytes on the wire go through :class:`Http1Transport`. What it saves
 is the default transport's cost per chunk of a streamed body: httpcore and h11 parse and yield
 every HTTP chunk on its own, through four generator layers. Here the chunked framing is taken
-apart on whatever the socket delivered, and the stream yields it in pieces of about 2 KiB,
+apart on whatever the socket delivered, and the stream yields it in pieces of about 1 KiB,
 however many events they hold. While nobody reads, the socket is not read either: what the
 consumer has not asked for stays in the kernel, as with a pull-based reader.
 

@@ -19,9 +19,10 @@ _DIGITS = re.compile(rb"[0-9]+")
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
 #: A chunked body is handed on in pieces of about this size (whole HTTP chunks): a consumer
 #: that pauses mid-stream leaves the rest compact in the connection's buffer, not decoded
-#: into lines and events (measured at 1,000 streams paused after their first event: about
-#: 10 KiB of memory per stream less than handing on whole reads).
-PIECE = 2048
+#: into lines and events. Measured with 1,000 Anthropic streams paused after their first
+#: event (RSS per stream): 45 KiB with 1 KiB pieces, 48 with 2 KiB, 61 with whole reads; the
+#: raw SDK, 53. No difference in CPU per chunk between 512 bytes and 2 KiB.
+PIECE = 1024
 _NO_BODY_STATUS = (204, 304)
 
 
