@@ -64,15 +64,22 @@ class PairedResult:
     first_max_tokens: int
     raw_first: list[Sample]
     liminal_first: list[Sample]
-    #: Client CPU per text chunk of the transport alone (µs): the same request through
-    #: httpx2, the body read and dropped, no SSE framing, no JSON; one after each long pair.
+    #: Client CPU per text chunk of the SDK's HTTP transport alone (µs): the same request
+    #: through httpx2's default transport, the body read and dropped, no SSE framing, no
+    #: JSON; one after each long pair.
     floor_us: list[float] = field(default_factory=list)
+    #: The same through Liminal's transport (``liminal.provider.http1.Http1Transport``).
+    lean_floor_us: list[float] = field(default_factory=list)
 
     @property
     def floor_ratio(self) -> float:
-        """The transport alone's CPU per chunk over the raw SDK's: no client on this HTTP
-        stack can go below it."""
+        """The SDK's transport alone, over the raw SDK's CPU per chunk."""
         return statistics.median(self.floor_us) / self.median("raw", "cpu_us_per_chunk")
+
+    @property
+    def lean_floor_ratio(self) -> float:
+        """Liminal's transport alone, over the raw SDK's CPU per chunk."""
+        return statistics.median(self.lean_floor_us) / self.median("raw", "cpu_us_per_chunk")
 
     def samples(self, side: str, attr: str) -> list[Sample]:
         return getattr(self, f"{side}_first" if attr in FIRST_TOKEN else side)
@@ -252,13 +259,17 @@ def _raw_anthropic_runner(base_url: str, api_key: str, closers: Closers) -> Runn
 
 
 def _transport_runner(
-    base_url: str, api_key: str, closers: Closers, provider: str
+    base_url: str, api_key: str, closers: Closers, provider: str, *, lean: bool = False
 ) -> Callable[[int], Awaitable[float]]:
-    """The floor: the raw SDK's request through its HTTP stack (httpx2, with the SDK's
-    connection pool defaults), the body read the way Liminal reads it and dropped."""
+    """The floor: the request through an HTTP transport alone (httpx2's default, which the
+    raw SDK uses, or with ``lean`` Liminal's), the body read the way Liminal reads it and
+    dropped."""
     import httpx2
 
-    client = httpx2.AsyncClient(timeout=STREAM_TIMEOUT)
+    from liminal.provider.http1 import Http1Transport
+
+    transport = Http1Transport() if lean else None
+    client = httpx2.AsyncClient(timeout=STREAM_TIMEOUT, transport=transport)
     closers.append(client.aclose)
     if provider == "anthropic":
         url = base_url + "/v1/messages"
@@ -371,21 +382,34 @@ async def _measure(
             raw_once, liminal_once, first_pairs, first_tokens
         )
         raw_once, liminal_once = await warmed()
-        raw, liminal, floor = [], [], []
-        floor_once = _transport_runner(base_url, api_key, closers, provider) if with_floor else None
-        for _ in range(WARMUP if floor_once else 0):
+        raw, liminal, floor, lean_floor = [], [], [], []
+        floors = (
+            [_transport_runner(base_url, api_key, closers, provider, lean=lean) for lean in (0, 1)]
+            if with_floor
+            else []
+        )
+        for floor_once in floors * WARMUP:
             await asyncio.wait_for(floor_once(max_tokens), STREAM_TIMEOUT)
         for i in range(pairs):
             pair = await _interleaved(raw_once, liminal_once, 1, max_tokens, start=i)
             raw += pair[0]
             liminal += pair[1]
-            if floor_once is not None:
-                floor.append(await asyncio.wait_for(floor_once(max_tokens), STREAM_TIMEOUT))
+            for floor_once, into in zip(floors, (floor, lean_floor), strict=False):
+                into.append(await asyncio.wait_for(floor_once(max_tokens), STREAM_TIMEOUT))
     finally:  # in this loop: clients left to the garbage collector close in a dead one
         for close in closers:
             await close()
     return PairedResult(
-        pairs, max_tokens, raw, liminal, first_pairs, first_tokens, raw_first, liminal_first, floor
+        pairs,
+        max_tokens,
+        raw,
+        liminal,
+        first_pairs,
+        first_tokens,
+        raw_first,
+        liminal_first,
+        floor,
+        lean_floor,
     )
 
 

@@ -57,16 +57,40 @@ def _noisy(point: float, interval: tuple[float, float], bound: float, within, ex
 
 
 def _cpu_verdict(m) -> str:
-    """Met, missed, or out of reach: the transport alone (httpx2 reading the body, which
-    every client of the SDK's stack pays) already spends the budget's share."""
+    """Met or missed; missed with Liminal's transport alone over the budget is out of reach."""
     if m.cpu_per_chunk_ratio <= CPU_PER_CHUNK_RATIO:
         return ok(True)
-    if m.floor_ratio > CPU_PER_CHUNK_RATIO * 0.8:
+    if m.lean_floor_ratio > CPU_PER_CHUNK_RATIO * 0.8:
         return (
-            f"❌ missed; out of reach on this HTTP stack (the transport alone is "
-            f"{m.floor_ratio / CPU_PER_CHUNK_RATIO:.0%} of the budget)"
+            f"❌ missed; out of reach on this transport (it alone is "
+            f"{m.lean_floor_ratio / CPU_PER_CHUNK_RATIO:.0%} of the budget)"
         )
     return ok(False)
+
+
+def _floors(m) -> str:
+    """The two transports alone, for the budget rows."""
+    return (
+        f"the HTTP transport alone: {m.lean_floor_ratio:.2f}× Liminal's "
+        f"({statistics.median(m.lean_floor_us):.1f} µs), {m.floor_ratio:.2f}× the SDK's "
+        f"({statistics.median(m.floor_us):.1f} µs)"
+    )
+
+
+def _floor_text(m) -> str:
+    """The paragraph under a mock table: what the transports alone cost."""
+    return (
+        "The transports alone (the same request through httpx2, the body read as Liminal "
+        "reads it and dropped: no SSE framing, no JSON, no events; once each after each long "
+        "pair): httpx2's default transport, which the raw SDK uses, spends "
+        f"{statistics.median(m.floor_us):.1f} µs of client CPU per text chunk "
+        f"({m.floor_ratio:.2f}× the raw SDK's whole cost); Liminal's own HTTP/1.1 transport "
+        f"(`Http1Transport`), {statistics.median(m.lean_floor_us):.1f} µs "
+        f"({m.lean_floor_ratio:.2f}×). A transport alone reads as fast as the server sends, "
+        "waking once or twice per event; a client that does more per event finds more events "
+        "waiting at each wake-up, so the whole stack can cost less per chunk than its "
+        "transport alone."
+    )
 
 
 def _client_cost(r: Results):
@@ -143,8 +167,7 @@ def _budget_rows(r: Results) -> list[list[str]]:
                 f"client CPU per chunk vs raw SDK (mock, {name})",
                 f"≤ {CPU_PER_CHUNK_RATIO:g}×",
                 f"{m.cpu_per_chunk_ratio:.2f}× ({m.median('liminal', 'cpu_us_per_chunk'):.1f} "
-                f"vs {m.median('raw', 'cpu_us_per_chunk'):.1f} µs); the HTTP transport alone: "
-                f"{m.floor_ratio:.2f}× ({statistics.median(m.floor_us):.1f} µs)",
+                f"vs {m.median('raw', 'cpu_us_per_chunk'):.1f} µs); {_floors(m)}",
                 _cpu_verdict(m),
             ]
         )
@@ -315,14 +338,12 @@ def _streaming(r: Results) -> str:
             "The same comparison against `benchmarks/sse_server.py`, an asyncio server in its "
             f"own process that streams {m.max_tokens} pre-encoded chunks at once: the stream "
             "is client-bound, so the differences are the cost of Liminal's stack (the "
-            "`OpenAIService` adapter plus `ManagedService`) over the raw SDK's own parsing. "
+            "`OpenAIService` adapter on Liminal's HTTP transport, plus `ManagedService`) over "
+            "the raw SDK's own parsing on httpx2's transport. "
             f"{m.pairs} pairs of long streams, {m.first_pairs} pairs of "
             f"{m.first_max_tokens}-chunk streams for the first token.",
             table(header, _paired_rows(m)),
-            "The transport alone (the same request through httpx2, the body read as Liminal "
-            "reads it and dropped: no SSE framing, no JSON, no events; once after each long "
-            f"pair) spends {statistics.median(m.floor_us):.1f} µs of client CPU per text chunk, "
-            f"{m.floor_ratio:.2f}× the raw SDK's: every client on this HTTP stack pays it.",
+            _floor_text(m),
             "Where the client is the bottleneck, as here, chunk throughput follows client CPU "
             "per chunk: Liminal's stack would stream "
             f"{abs(m.client_bound_throughput_change_pct):.1f} % "
@@ -344,10 +365,7 @@ def _streaming(r: Results) -> str:
             f"{a.pairs} pairs of long streams, {a.first_pairs} pairs of "
             f"{a.first_max_tokens}-chunk streams for the first token.",
             table(header, _paired_rows(a)),
-            "The transport alone (the same request through httpx2, the body read as Liminal "
-            "reads it and dropped: no SSE framing, no JSON, no events; once after each long "
-            f"pair) spends {statistics.median(a.floor_us):.1f} µs of client CPU per text chunk, "
-            f"{a.floor_ratio:.2f}× the raw SDK's: every client on this HTTP stack pays it.",
+            _floor_text(a),
         ]
     if r.overhead is not None:
         o = r.overhead
