@@ -74,7 +74,8 @@ class PeersResult:
     samples: dict[tuple[str, str], list[tuple[float, float]]] = field(default_factory=dict)
     #: (provider, peer, streams) -> the load run, or the reason it failed
     loads: dict[tuple[str, str, int], Load | str] = field(default_factory=dict)
-    #: (provider, command) -> wall times in ms (command: "liminal" or "llm")
+    #: (provider, command) -> wall times in ms (command: "liminal", "llm", or "sdk": a process
+    #: that only imports the provider's SDK, in Liminal's venv)
     oneshot: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
 
@@ -140,18 +141,24 @@ def _client(python: str, peer: str, provider: str, url: str, *args: object) -> d
 
 def _oneshot(pythons: dict[str, str], provider: str, runs: int, result: PeersResult) -> None:
     """``liminal prompt -m MODEL hi`` vs ``llm -m MODEL hi``: wall time of the whole process,
-    interleaved, after one warm-up each (the page cache, the registry snapshot)."""
+    interleaved, after one warm-up each (the page cache, the registry snapshot). Between them,
+    ``python -c "import SDK"`` in Liminal's venv: what the SDK's import alone costs, so that
+    what Liminal adds to it can be read off."""
     commands = {  # the same answer length for both (the mock sends max_tokens chunks)
         "liminal": [str(Path(pythons["liminal"]).parent / "liminal"), "prompt", *ONESHOT_OPTION],
         "llm": [str(Path(pythons["llm"]).parent / "llm"), *ONESHOT_OPTION],
+        "sdk": [pythons["liminal"], "-c", f"import {PROVIDERS[provider][0]}"],
     }
-    models = {"liminal": PROVIDERS[provider][1], "llm": LLM_MODELS[provider]}
+    prompts = {
+        "liminal": ["-m", PROVIDERS[provider][1], "hi"],
+        "llm": ["-m", LLM_MODELS[provider], "hi"],
+    }
     for i in range(runs + 1):
-        names = ["liminal", "llm"] if i % 2 == 0 else ["llm", "liminal"]
+        names = ["liminal", "sdk", "llm"] if i % 2 == 0 else ["llm", "sdk", "liminal"]
         for name in names:
             started = time.perf_counter()
             subprocess.run(
-                [*commands[name], "-m", models[name], "hi"],
+                [*commands[name], *prompts.get(name, [])],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
@@ -238,6 +245,8 @@ def run(
             log(
                 f"peers: {provider}: one-shot liminal prompt "
                 f"{statistics.median(result.oneshot[provider, 'liminal']):.0f} ms, llm "
-                f"{statistics.median(result.oneshot[provider, 'llm']):.0f} ms"
+                f"{statistics.median(result.oneshot[provider, 'llm']):.0f} ms, "
+                f"import {PROVIDERS[provider][0]} alone "
+                f"{statistics.median(result.oneshot[provider, 'sdk']):.0f} ms"
             )
     return result

@@ -159,24 +159,44 @@ def peers_section(q) -> str:
                     row.append(f"{load.completed}/{n}, {load.kib_per_stream:.1f}")
             rows.append(row)
         parts += [f"### {provider}", table(header, rows)]
+
+    def median(provider: str, command: str) -> float:
+        return statistics.median(q.oneshot[provider, command])
+
     oneshot = [
         [
             provider,
             f"`liminal prompt -o max_tokens 50 -m {PROVIDERS[provider][1]} hi`",
-            f"{statistics.median(q.oneshot[provider, 'liminal']):.0f}",
+            f"{median(provider, 'liminal'):.0f}",
+            f"{median(provider, 'sdk'):.0f}",
+            f"{median(provider, 'liminal') - median(provider, 'sdk'):+.0f}",
             f"`llm -o max_tokens 50 -m {LLM_MODELS[provider]} hi`",
-            f"{statistics.median(q.oneshot[provider, 'llm']):.0f}",
+            f"{median(provider, 'llm'):.0f}",
         ]
         for provider in PROVIDERS
         if (provider, "liminal") in q.oneshot
     ]
     if oneshot:
+        header = [
+            "provider",
+            "Liminal",
+            "median (ms)",
+            "`import` of the SDK alone (ms)",
+            "Liminal beyond it (ms)",
+            "llm",
+            "median (ms)",
+        ]
         parts += [
             "The one-shot command against the same mock (a 50-chunk answer): wall time of "
             f"the whole process, median of {q.oneshot_runs} interleaved runs after one warm-up "
             "each, output to `/dev/null`, a fresh `LIMINAL_HOME` and `LLM_USER_PATH` (`llm` "
-            "logs each prompt to its SQLite database, as it does by default).",
-            table(["provider", "Liminal", "median (ms)", "llm", "median (ms)"], oneshot),
+            "logs each prompt to its SQLite database, as it does by default). Between them, "
+            "`python -c \"import openai\"` (or `anthropic`) in Liminal's venv: the SDK's import "
+            "alone, which any client of the SDK pays on its first request. “Liminal beyond "
+            "it” is everything else the command does: Liminal's own imports, the SDK's "
+            "submodules a request loads, the key pool, the conversation store, the request "
+            "and its 50 chunks, and the exit.",
+            table(header, oneshot),
         ]
     return "\n\n".join(parts)
 
