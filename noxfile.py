@@ -18,7 +18,7 @@ TEST_DEPS = (
     "coverage[toml]>=7.10",  # [run] patch = ["subprocess"]: CLI runs in subprocesses count
     "llmock>=0.2,<0.3",
     "httpx2>=2",
-    # Certificates for the lean transport's TLS tests (tests/core/test_http1.py).
+    # Certificates for the lean transport's TLS tests (tests/core/http1/).
     "trustme>=1.1",
     # Builds the docs' tutorial plugin (tests/docs/test_writing_plugins_page.py, pip --target).
     "hatchling>=1.25",
