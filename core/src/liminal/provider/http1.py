@@ -94,8 +94,7 @@ class Http1Transport(httpx2.AsyncBaseTransport):
         idle, self._idle = self._idle, {}
         for connections in idle.values():
             for connection in connections:
-                connection.close()
-                self._release()
+                self._discard(connection)
         self._idle_count = 0
 
     # -- the pool --------------------------------------------------------------------------
@@ -110,8 +109,7 @@ class Http1Transport(httpx2.AsyncBaseTransport):
                 self._expiry is None or now - connection.idle_since < self._expiry
             ):
                 return connection
-            connection.close()
-            self._release()
+            self._discard(connection)
         return None
 
     async def _reserve(self, timeout: float | None, request: httpx2.Request) -> None:
@@ -164,17 +162,13 @@ class Http1Transport(httpx2.AsyncBaseTransport):
         self._release()
 
     def _body_done(self, connection: Connection, reusable: bool) -> None:
-        if reusable:
-            self._give_back(connection)
-        else:
-            self._discard(connection)
-
-    def _give_back(self, connection: Connection) -> None:
-        """A connection whose answer was read to its end: idle, or closed when not wanted."""
+        """An answer's body ended: read to its end (``reusable`` when the answer allows
+        keep-alive), or closed before it. The connection goes idle, or is closed."""
         # A request waits only while every connection is busy: this one is closed, so that
         # its slot goes to that request, which would otherwise sleep until its pool timeout.
         waiting = any(not slot.done() for slot in self._waiting)
-        if self._closed or not connection.usable() or self._max_idle == 0 or waiting:
+        unwanted = self._closed or self._max_idle == 0 or waiting
+        if not reusable or unwanted or not connection.usable():
             self._discard(connection)
             return
         if self._max_idle is not None and self._idle_count >= self._max_idle:
