@@ -384,7 +384,10 @@ async def _measure(
         raw_once, liminal_once = await warmed()
         raw, liminal, floor, lean_floor = [], [], [], []
         floors = (
-            [_transport_runner(base_url, api_key, closers, provider, lean=lean) for lean in (0, 1)]
+            [
+                _transport_runner(base_url, api_key, closers, provider, lean=lean)
+                for lean in (False, True)
+            ]
             if with_floor
             else []
         )
