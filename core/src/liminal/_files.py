@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 if TYPE_CHECKING:
     from liminal.errors import LiminalError
 
-__all__ = ["BadSetting", "LookedAt", "UserFile", "locked", "write_atomically"]
+__all__ = ["BadSetting", "CachedFile", "LookedAt", "UserFile", "locked", "write_atomically"]
 
 T = TypeVar("T")
 
@@ -57,6 +58,42 @@ class LookedAt(Generic[T]):
     def forget(self, path: Path) -> None:
         """The next read looks at the file, whatever ``max_age`` says (after writing it)."""
         self._seen.pop(path, None)
+
+
+class CachedFile(Generic[T]):
+    """A file read through its class's :class:`LookedAt` (``_looked_at``: each subclass
+    sets its own, shared by every instance).
+
+    ``max_age``: seconds a look at the file is trusted before the next read looks again
+    (``stat``); 0 looks every time. ``clock`` measures it.
+    """
+
+    _looked_at: ClassVar[LookedAt[Any]]
+
+    def __init__(
+        self, path: Path, *, max_age: float = 0.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.path = path
+        self.max_age = max_age
+        self._clock = clock
+
+    def _look(
+        self,
+        *,
+        missing: Callable[[], T],
+        parse: Callable[[], T],
+        check: Callable[[os.stat_result], None] = lambda st: None,
+    ) -> T:
+        """What the file holds (see :meth:`LookedAt.read`)."""
+        value: T = self._looked_at.read(
+            self.path,
+            now=self._clock(),
+            max_age=self.max_age,
+            missing=missing,
+            parse=parse,
+            check=check,
+        )
+        return value
 
 
 class BadSetting(ValueError):

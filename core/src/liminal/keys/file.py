@@ -10,14 +10,13 @@ import json
 import os
 import re
 import stat
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
 import attrs
 
-from liminal._files import LookedAt
+from liminal._files import CachedFile, LookedAt
 from liminal.errors import ErrorCode, LiminalError
 from liminal.keys.secret import Secret
 
@@ -63,21 +62,11 @@ def check_label(label: str) -> str:
     return label
 
 
-class KeyFile:
-    """Reads and writes the key file; re-reads only when the file changed.
-
-    ``max_age``: seconds a look at the file is trusted before the next read looks again
-    (``stat``); 0 looks every time. ``clock`` measures it.
-    """
+class KeyFile(CachedFile[KeyFileData]):
+    """Reads and writes the key file; re-reads only when the file changed (``max_age`` and
+    ``clock``: see :class:`~liminal._files.CachedFile`)."""
 
     _looked_at: ClassVar[LookedAt[KeyFileData]] = LookedAt()
-
-    def __init__(
-        self, path: Path, *, max_age: float = 0.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.path = path
-        self.max_age = max_age
-        self._clock = clock
 
     @classmethod
     def default(cls) -> KeyFile:
@@ -86,14 +75,7 @@ class KeyFile:
         return cls(config_dir() / FILE_NAME)
 
     def read(self) -> KeyFileData:
-        return self._looked_at.read(
-            self.path,
-            now=self._clock(),
-            max_age=self.max_age,
-            missing=KeyFileData,
-            parse=self._parse,
-            check=self._check_file,
-        )
+        return self._look(missing=KeyFileData, parse=self._parse, check=self._check_file)
 
     def _check_file(self, st: os.stat_result) -> None:
         if not stat.S_ISREG(st.st_mode):

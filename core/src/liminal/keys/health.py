@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
-from liminal._files import LookedAt
+from liminal._files import CachedFile, LookedAt
 from liminal.errors import LiminalError
 from liminal.keys.secret import Secret
 
@@ -115,22 +115,12 @@ def fingerprint(secret: Secret, salt: str) -> str:
     return digest[:FINGERPRINT_DIGITS]
 
 
-class KeyState:
-    """Reads and updates the key state file; re-reads only when the file changed.
-
-    ``max_age``: seconds a look at the file is trusted before the next read looks again
-    (``stat``); 0 looks every time. ``clock`` measures it.
-    """
+class KeyState(CachedFile[KeyStateData | None]):
+    """Reads and updates the key state file; re-reads only when the file changed
+    (``max_age`` and ``clock``: see :class:`~liminal._files.CachedFile`)."""
 
     #: What the file held; None: it exists but cannot be used.
     _looked_at: ClassVar[LookedAt[KeyStateData | None]] = LookedAt()
-
-    def __init__(
-        self, path: Path, *, max_age: float = 0.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.path = path
-        self.max_age = max_age
-        self._clock = clock
 
     @classmethod
     def default(cls) -> KeyState:
@@ -147,13 +137,7 @@ class KeyState:
     def _load(self) -> KeyStateData | None:
         """The file's data; empty when missing; None when it cannot be read or parsed."""
         try:
-            return self._looked_at.read(
-                self.path,
-                now=self._clock(),
-                max_age=self.max_age,
-                missing=KeyStateData,
-                parse=self._parse,
-            )
+            return self._look(missing=KeyStateData, parse=self._parse)
         except OSError:
             return None
 
